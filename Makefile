@@ -1,0 +1,113 @@
+# Leptos Accounts: the only entry points a newcomer needs.
+#
+#   make run     build a release and serve it at http://127.0.0.1:3000
+#   make test    every check: formatting, clippy (server and browser builds),
+#                Rust tests, and the browser tests in Chromium
+#   make dev     rebuild and reload on every change (cargo leptos watch)
+#   make tools   install the pinned toolchain only
+#
+# Each target installs what is missing first, at the pinned versions, and
+# skips what is already there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# ---- Pinned tools ---------------------------------------------------------
+CARGO_LEPTOS_VERSION := 0.3.10
+# Must equal the wasm-bindgen crate in Cargo.lock (pinned with `=` in Cargo.toml).
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_TARGET := wasm32-unknown-unknown
+
+# Build artifacts live outside the checkout so that a fresh clone (CI) reuses
+# them; override with CARGO_TARGET_DIR=... if you prefer ./target.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/leptos-accounts/target
+# cargo-leptos passes this to the compiler; plain cargo commands pass the same
+# value so that they reuse its build instead of rebuilding Leptos.
+export LEPTOS_OUTPUT_NAME := leptos_accounts
+# cargo-leptos finds sass and wasm-opt (npm packages) on PATH.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+# Tools are compiled once per machine. Their own release profile asks for
+# fat LTO and one codegen unit; this lighter one builds several times faster
+# and the tools run just as well.
+TOOL_PROFILE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+	CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_TARGET_DIR=$(HOME)/.cache/leptos-accounts/tools
+
+SERVER_BIN := $(CARGO_TARGET_DIR)/release/leptos_accounts
+SITE_ROOT := $(CURDIR)/target/site
+NODE_STAMP := end2end/node_modules/.installed
+
+.PHONY: help run dev test tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e clean
+
+help:
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---- Entry points ---------------------------------------------------------
+run: tools build-release
+	@echo "Serving on http://$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (database: $${DATABASE_URL:-sqlite://data/accounts.db})"
+	LEPTOS_SITE_ROOT="$${LEPTOS_SITE_ROOT:-$(SITE_ROOT)}" LEPTOS_ENV=PROD "$(SERVER_BIN)"
+
+dev: tools
+	cargo leptos watch
+
+test: tools check-fmt clippy test-rust build-release test-e2e
+	@echo "make test: all checks passed"
+
+# ---- Steps ------------------------------------------------------------------
+check-fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --locked --release --no-default-features --features ssr --all-targets -- -D warnings
+	cargo clippy --locked --lib --no-default-features --features hydrate --target $(WASM_TARGET) --profile wasm-release -- -D warnings
+
+# Release profile: shares the compiled dependencies with `cargo leptos build --release`.
+test-rust:
+	cargo test --locked --release --no-default-features --features ssr
+
+build-release:
+	cargo leptos build --release
+
+test-e2e: $(NODE_STAMP) browser
+	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" npx playwright test
+
+clean:
+	cargo clean
+	rm -rf target end2end/node_modules
+
+# ---- Toolchain -------------------------------------------------------------
+tools: rust-tools node-tools browser
+
+rust-tools:
+	@if ! rustup target list --installed | grep -qx '$(WASM_TARGET)'; then \
+		echo "Installing the $(WASM_TARGET) target"; rustup target add $(WASM_TARGET); fi
+	@if [ "$$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $(CARGO_LEPTOS_VERSION)" ]; then \
+		echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (once per machine, about 10 minutes)"; \
+		$(TOOL_PROFILE) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads --force; fi
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+		$(TOOL_PROFILE) CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+			cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+
+node-tools: $(NODE_STAMP)
+
+# npm ci installs exactly what package-lock.json pins; the browser itself
+# comes from the system (see `browser`).
+$(NODE_STAMP): end2end/package.json end2end/package-lock.json
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+browser:
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Chromium from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "Chromium is missing. Install it, then run make again:"; \
+			echo "    sudo apt-get install chromium"; \
+			exit 1; \
+		fi; \
+	fi

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+// Starts the release build of the server for the whole test run:
+// - on port 0, so the operating system picks a free port; the server logs
+//   "listening on http://ADDR", which we read back;
+// - with a fresh SQLite file in a temporary directory.
+// Returns the teardown, which stops the server and removes the database.
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const root = path.resolve(__dirname, "..");
+  const binary =
+    process.env.APP_BIN ?? path.join(root, "target", "release", "leptos_accounts");
+  const siteRoot = process.env.APP_SITE_ROOT ?? path.join(root, "target", "site");
+  if (!existsSync(binary)) {
+    throw new Error(`server binary not found at ${binary}: run \`make test\` (it builds it first)`);
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), "leptos-accounts-e2e-"));
+
+  const server = spawn(binary, [], {
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ADDR: "127.0.0.1:0",
+      LEPTOS_SITE_ROOT: siteRoot,
+      LEPTOS_ENV: "PROD",
+      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      RUST_LOG: process.env.RUST_LOG ?? "warn,leptos_accounts=info",
+      NO_COLOR: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stderr?.on("data", (chunk) => process.stderr.write(chunk));
+
+  const baseUrl = await listeningAddress(server);
+  await waitForHealth(baseUrl);
+  process.env.APP_BASE_URL = baseUrl;
+
+  return async () => {
+    await stop(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+function listeningAddress(server: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start within 30 s; output:\n${seen}`)),
+      30_000,
+    );
+    server.stdout?.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (process.env.E2E_SERVER_LOG) process.stdout.write(text);
+      seen += text;
+      const match = seen.match(/listening on (http:\/\/[\d.:]+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    server.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with code ${code} before listening; output:\n${seen}`));
+    });
+  });
+}
+
+async function waitForHealth(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${baseUrl}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not accepting connections yet
+    }
+    if (Date.now() > deadline) throw new Error(`${baseUrl}/healthz never answered 200`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stop(server: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (server.exitCode !== null) return resolve();
+    const killer = setTimeout(() => server.kill("SIGKILL"), 10_000);
+    server.on("exit", () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    server.kill("SIGTERM");
+  });
+}

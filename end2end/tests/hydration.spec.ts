@@ -1,0 +1,66 @@
+import { test, expect, hydrated } from "./fixtures";
+
+test("the page hydrates and becomes interactive", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+
+  const password = page.getByLabel("Password", { exact: true });
+  const toggle = page.getByRole("button", { name: /show password/i });
+  await password.fill("correct horse battery staple");
+  await expect(password).toHaveAttribute("type", "password");
+  await toggle.click();
+  await expect(password).toHaveAttribute("type", "text");
+  await expect(page.getByRole("button", { name: /hide password/i })).toHaveAttribute(
+    "aria-pressed",
+    "true",
+  );
+  await page.getByRole("button", { name: /hide password/i }).click();
+  await expect(password).toHaveAttribute("type", "password");
+  await expect(password).toHaveValue("correct horse battery staple");
+});
+
+test("links navigate on the client without reloading the document", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  // A value on `window` survives only as long as the document does.
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  let documentRequests = 0;
+  page.on("request", (request) => {
+    if (request.resourceType() === "document") documentRequests += 1;
+  });
+
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const [name, path, heading] of [
+    ["Sign up", "/signup", "Sign up"],
+    ["Log in", "/login", "Log in"],
+    ["Home", "/", "Accounts, done properly"],
+  ] as const) {
+    await nav.getByRole("link", { name }).click();
+    await expect(page).toHaveURL(new RegExp(`${path.replace("/", "\\/")}$`));
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(heading);
+    await expect(nav.getByRole("link", { name })).toHaveAttribute("aria-current", "page");
+  }
+
+  await page.goBack();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Log in");
+
+  expect(documentRequests, "document requests after the first load").toBe(0);
+  expect(
+    await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument),
+  ).toBe(true);
+});
+
+test("every page loads without console errors and hydrates", async ({ page }) => {
+  for (const path of ["/", "/signup", "/login", "/profile"]) {
+    await page.goto(path);
+    await hydrated(page);
+    await expect(page).toHaveTitle(/· Leptos Accounts$/);
+  }
+});
+
+test("the title follows client-side navigation", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await expect(page).toHaveTitle("Sign up · Leptos Accounts");
+});

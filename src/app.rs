@@ -1,0 +1,62 @@
+//! The document shell, the router and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::{SiteFooter, SiteHeader};
+use crate::pages::{
+    home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
+    signup::SignupPage,
+};
+
+/// The product's name, as shown in titles and the header.
+pub const SITE_NAME: &str = "Leptos Accounts";
+
+/// The HTML document that every server-rendered page is poured into.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout around the routed page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/leptos_accounts.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Title formatter=|page: String| format!("{page} · {SITE_NAME}")/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <SiteHeader/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("signup") view=SignupPage/>
+                    <Route path=path!("login") view=LoginPage/>
+                    <Route path=path!("profile") view=ProfilePage/>
+                </Routes>
+            </main>
+            <SiteFooter/>
+        </Router>
+    }
+}

@@ -1,0 +1,25 @@
+//! Leptos Accounts: sign-up, log-in, log-out and a profile, rendered on the
+//! server, hydrated in the browser and navigated as a single-page app.
+//!
+//! The `ssr` feature builds the server (axum + SQLite); the `hydrate` feature
+//! builds the browser bundle. Everything outside [`server`] is shared by both.
+
+pub mod app;
+pub mod components;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser entry point: hydrates the server-rendered page, then marks the
+/// document so that people and tests can tell the page has become interactive.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    if let Some(root) = leptos::prelude::document().document_element() {
+        // Styles use this to reveal controls that need JavaScript.
+        let _ = root.set_attribute("data-hydrated", "");
+    }
+}

@@ -1,0 +1,86 @@
+//! Server-only pieces: configuration, the database, the axum router,
+//! request logging and shutdown. Nothing here reaches the browser bundle.
+
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod state;
+pub mod telemetry;
+
+use std::fmt;
+
+use axum::{http::StatusCode, routing::get, Router};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+
+use crate::app::{shell, App};
+pub use config::Config;
+pub use state::AppState;
+
+/// Builds the whole HTTP surface of the product: pages, server functions,
+/// static files, health check and the 404s.
+pub fn router(state: AppState) -> Router {
+    // leptos_axum hands `AppState` to every page render and server function
+    // as context, so views and server functions can reach the database.
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        // Unknown API paths get a plain 404, never the HTML app.
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        // Static files from the site root; anything else renders the
+        // not-found page with status 404.
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(telemetry::log_request))
+        .with_state(state)
+}
+
+async fn api_not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "Not found\n")
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug)]
+pub enum ServeError {
+    Database(sqlx::Error),
+    Migrate(sqlx::migrate::MigrateError),
+    Bind(std::net::SocketAddr, std::io::Error),
+    Io(std::io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Database(error) => write!(f, "could not open the database: {error}"),
+            Self::Migrate(error) => write!(f, "could not apply database migrations: {error}"),
+            Self::Bind(addr, error) => write!(f, "could not listen on {addr}: {error}"),
+            Self::Io(error) => write!(f, "server error: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// Opens the database, applies migrations and serves until a shutdown
+/// signal arrives; in-flight requests are allowed to finish.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let db = db::connect(&config.database_url).await?;
+    let addr = config.leptos_options.site_addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|error| ServeError::Bind(addr, error))?;
+    let local_addr = listener.local_addr().map_err(ServeError::Io)?;
+    let state = AppState::new(config, db.clone());
+
+    tracing::info!("listening on http://{local_addr}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(telemetry::shutdown_signal())
+        .await
+        .map_err(ServeError::Io)?;
+
+    // Closing the pool checkpoints the write-ahead log into the database file.
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

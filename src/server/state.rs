@@ -1,0 +1,27 @@
+//! What every request handler and server function can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::SqlitePool;
+
+use super::Config;
+
+/// Shared state of the running server; cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: SqlitePool,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: SqlitePool) -> Self {
+        Self {
+            leptos_options: config.leptos_options.clone(),
+            db,
+            config: Arc::new(config),
+        }
+    }
+}

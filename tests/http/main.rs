@@ -1,0 +1,8 @@
+//! Black-box tests over HTTP: each test starts the real router on a free
+//! loopback port with its own throwaway SQLite file.
+
+mod support;
+
+mod database;
+mod health;
+mod pages;

@@ -1,0 +1,96 @@
+//! Every page is rendered on the server, inside the shared layout.
+
+use crate::support::TestApp;
+
+/// The parts of the layout every page carries.
+fn assert_layout(body: &str) {
+    assert!(body.starts_with("<!DOCTYPE html>"), "doctype: {body:.80}");
+    assert!(body.contains(r#"<html lang="en""#), "lang attribute");
+    assert!(body.contains(r#"<nav aria-label="Main""#), "header nav");
+    for (href, label) in [("/", "Home"), ("/signup", "Sign up"), ("/login", "Log in")] {
+        let link = format!(r#"href="{href}""#);
+        assert!(body.contains(&link), "nav link to {href}");
+        assert!(body.contains(label), "nav label {label}");
+    }
+    assert!(body.contains("<footer"), "footer");
+    assert!(body.contains("/pkg/leptos_accounts.css"), "stylesheet");
+    assert!(body.contains("leptos_accounts.js"), "hydration script");
+    assert!(body.contains(r#"rel="icon""#), "favicon");
+}
+
+#[tokio::test]
+async fn each_page_is_server_rendered_with_its_own_title_and_description() {
+    let app = TestApp::spawn().await;
+    for (path, title, heading) in [
+        ("/", "Home · Leptos Accounts", "Accounts, done properly"),
+        ("/signup", "Sign up · Leptos Accounts", "Sign up"),
+        ("/login", "Log in · Leptos Accounts", "Log in"),
+        ("/profile", "Profile · Leptos Accounts", "Profile"),
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(
+            reply
+                .header("content-type")
+                .is_some_and(|value| value.starts_with("text/html")),
+            "{path} content type"
+        );
+        assert_layout(&reply.body);
+        assert!(
+            reply.body.contains(&format!("<title>{title}</title>")),
+            "{path} title in {}",
+            reply.body
+        );
+        assert!(
+            reply.body.contains(r#"<meta name="description""#),
+            "{path} description"
+        );
+        assert!(reply.body.contains(heading), "{path} heading");
+    }
+}
+
+#[tokio::test]
+async fn forms_have_labelled_fields() {
+    let app = TestApp::spawn().await;
+    let signup = app.get("/signup").await.body;
+    for field in ["email", "password", "display_name"] {
+        assert!(
+            signup.contains(&format!(r#"for="{field}""#)),
+            "label for {field}"
+        );
+        assert!(
+            signup.contains(&format!(r#"id="{field}""#)),
+            "input {field}"
+        );
+    }
+    assert!(signup.contains(r#"autocomplete="new-password""#));
+
+    let login = app.get("/login").await.body;
+    for field in ["email", "password", "remember"] {
+        assert!(
+            login.contains(&format!(r#"for="{field}""#)),
+            "label for {field}"
+        );
+    }
+    assert!(login.contains(r#"autocomplete="current-password""#));
+    assert!(login.contains("Remember me"));
+}
+
+#[tokio::test]
+async fn unknown_page_is_a_404_with_the_layout() {
+    let app = TestApp::spawn().await;
+    let reply = app.get("/does-not-exist").await;
+    assert_eq!(reply.status, 404);
+    assert_layout(&reply.body);
+    assert!(reply.body.contains("Page not found"));
+}
+
+#[tokio::test]
+async fn unknown_api_path_is_a_plain_404() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/nothing-here", "/api/auth/nothing-here"] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(!reply.body.contains("<html"), "{path} answered with a page");
+    }
+}
