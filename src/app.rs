@@ -4,10 +4,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
-use crate::components::layout::{SiteFooter, SiteHeader};
+use crate::components::{
+    account::AccountState,
+    layout::{SiteFooter, SiteHeader},
+};
 use crate::pages::{
     home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
     signup::SignupPage,
@@ -37,9 +40,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The application: layout around the routed page.
+///
+/// Routes render in `SsrMode::Async`: the server waits for the page's data
+/// (the signed-in user, form errors) before sending HTML, so the first load
+/// is complete without JavaScript.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    AccountState::provide();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/leptos_accounts.css"/>
@@ -50,10 +58,10 @@ pub fn App() -> impl IntoView {
             <SiteHeader/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("") view=HomePage/>
-                    <Route path=path!("signup") view=SignupPage/>
-                    <Route path=path!("login") view=LoginPage/>
-                    <Route path=path!("profile") view=ProfilePage/>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("signup") view=SignupPage ssr=SsrMode::Async/>
+                    <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -4,10 +4,15 @@
 //! The `ssr` feature builds the server (axum + SQLite); the `hydrate` feature
 //! builds the browser bundle. Everything outside [`server`] is shared by both.
 
+pub mod api;
 pub mod app;
 pub mod components;
+pub mod error;
 pub mod pages;
+pub mod validation;
 
+#[cfg(feature = "ssr")]
+pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -1,23 +1,27 @@
 import { test as base, expect, type Page } from "@playwright/test";
 
-// Every test fails if the page logs a console error or throws. The one
-// error we expect is Chromium's note about a document that deliberately
-// answered 404 (the not-found page); a missing script, stylesheet or WASM
-// file still fails the test.
+// Every test fails if the page logs a console error or throws. Expected
+// are only Chromium's notes about answers that are 4xx by design: a
+// document that is the not-found page, and an API call that reports a
+// user's mistake (401, 409, 422, 429). A missing script, stylesheet or
+// WASM file, or any 5xx, still fails the test.
 export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
-      const notFoundDocuments = new Set<string>();
+      const expectedFailures = new Set<string>();
       page.on("response", (response) => {
-        if (response.request().resourceType() === "document" && response.status() === 404) {
-          notFoundDocuments.add(response.url());
+        const status = response.status();
+        const isDocument = response.request().resourceType() === "document";
+        const isApi = new URL(response.url()).pathname.startsWith("/api/");
+        if ((isDocument && status === 404) || (isApi && status >= 400 && status < 500)) {
+          expectedFailures.add(response.url());
         }
       });
       page.on("console", (message) => {
         if (message.type() !== "error") return;
         const source = message.location().url;
-        if (message.text().startsWith("Failed to load resource") && notFoundDocuments.has(source)) {
+        if (message.text().startsWith("Failed to load resource") && expectedFailures.has(source)) {
           return;
         }
         errors.push(`${message.text()} (${source})`);

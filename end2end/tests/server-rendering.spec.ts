@@ -8,7 +8,6 @@ test.describe("with JavaScript disabled", () => {
     { path: "/", title: "Home · Leptos Accounts", heading: "Accounts, done properly" },
     { path: "/signup", title: "Sign up · Leptos Accounts", heading: "Sign up" },
     { path: "/login", title: "Log in · Leptos Accounts", heading: "Log in" },
-    { path: "/profile", title: "Profile · Leptos Accounts", heading: "Profile" },
   ];
 
   for (const { path, title, heading } of pages) {

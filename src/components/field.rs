@@ -1,35 +1,51 @@
-//! Labelled form inputs.
+//! Labelled form inputs with their error messages, and the error summary.
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 
-/// A labelled text-like input (`email`, `text`), with an optional hint that
-/// is announced with the field.
+use crate::error::AppError;
+
+/// A labelled text-like input (`email`, `text`). An error is shown under the
+/// label, linked with `aria-describedby` and marked `aria-invalid`.
 #[component]
 pub fn TextField(
     /// The visible label.
     label: &'static str,
     /// The form field name, also used as the element id.
     name: &'static str,
-    /// The HTML input type.
-    #[prop(default = "text")]
-    input_type: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
     /// The `autocomplete` token that lets browsers and password managers fill it.
     autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<usize>,
+    /// The initial value (what the user typed before a round trip).
+    #[prop(default = None)]
+    value: Option<String>,
+    #[prop(into, default = Signal::stored(None))] error: Signal<Option<String>>,
+    /// Called with the value on every keystroke.
+    #[prop(optional, into)]
+    on_input: Option<Callback<String>>,
 ) -> impl IntoView {
-    let hint_id = format!("{name}-hint");
+    let described_by = described_by(name, hint.is_some(), error);
     view! {
         <div class="field">
             <label for=name>{label}</label>
-            {hint.map(|text| view! { <p class="field__hint" id=hint_id.clone()>{text}</p> })}
+            <FieldNotes name hint error/>
             <input
                 id=name
                 name=name
                 type=input_type
                 autocomplete=autocomplete
                 required=required
-                aria-describedby=hint.map(|_| hint_id.clone())
+                maxlength=maxlength
+                value=value
+                aria-invalid=move || error.get().map(|_| "true")
+                aria-describedby=described_by
+                on:input=move |event| {
+                    if let Some(on_input) = on_input {
+                        on_input.run(event_target_value(&event));
+                    }
+                }
             />
         </div>
     }
@@ -37,7 +53,7 @@ pub fn TextField(
 
 /// A password input with a "Show" toggle. The toggle needs JavaScript, so it
 /// stays hidden until the page has hydrated; paste and password managers
-/// always work.
+/// always work. The value is never echoed back by the server.
 #[component]
 pub fn PasswordField(
     label: &'static str,
@@ -45,13 +61,14 @@ pub fn PasswordField(
     /// `new-password` on sign-up, `current-password` on log-in.
     autocomplete: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into, default = Signal::stored(None))] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let visible = RwSignal::new(false);
-    let hint_id = format!("{name}-hint");
+    let described_by = described_by(name, hint.is_some(), error);
     view! {
         <div class="field">
             <label for=name>{label}</label>
-            {hint.map(|text| view! { <p class="field__hint" id=hint_id.clone()>{text}</p> })}
+            <FieldNotes name hint error/>
             <div class="password-input">
                 <input
                     id=name
@@ -59,7 +76,8 @@ pub fn PasswordField(
                     type=move || if visible.get() { "text" } else { "password" }
                     autocomplete=autocomplete
                     required
-                    aria-describedby=hint.map(|_| hint_id.clone())
+                    aria-invalid=move || error.get().map(|_| "true")
+                    aria-describedby=described_by
                 />
                 <button
                     type="button"
@@ -73,5 +91,87 @@ pub fn PasswordField(
                 </button>
             </div>
         </div>
+    }
+}
+
+/// The hint and the error of a field.
+#[component]
+fn FieldNotes(
+    name: &'static str,
+    hint: Option<&'static str>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        {hint.map(|text| view! { <p class="field__hint" id=format!("{name}-hint")>{text}</p> })}
+        {move || {
+            error
+                .get()
+                .map(|message| {
+                    view! {
+                        <p class="field__error" id=format!("{name}-error")>
+                            <span class="visually-hidden">"Error: "</span>
+                            {message}
+                        </p>
+                    }
+                })
+        }}
+    }
+}
+
+fn described_by(
+    name: &'static str,
+    has_hint: bool,
+    error: Signal<Option<String>>,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    move || {
+        let ids: Vec<String> = [
+            error.get().map(|_| format!("{name}-error")),
+            has_hint.then(|| format!("{name}-hint")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+/// The error summary at the top of a form: announced by screen readers
+/// (`role="alert"`) and focused when it appears, so keyboard users land on
+/// it and can read what to fix.
+#[component]
+pub fn ErrorSummary(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let summary = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        if error.get().is_some() {
+            if let Some(element) = summary.get() {
+                let _ = element.focus();
+            }
+        }
+    });
+    view! {
+        <div class="error-summary" role="alert" tabindex="-1" node_ref=summary hidden=move || error.get().is_none()>
+            {move || error.get().map(|error| view! { <p>{error.to_string()}</p> })}
+        </div>
+    }
+}
+
+/// A submit button that shows the request in flight and cannot be pressed
+/// twice meanwhile.
+#[component]
+pub fn SubmitButton(
+    label: &'static str,
+    pending_label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(default = "button")] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            class=class
+            disabled=move || pending.get()
+            aria-busy=move || pending.get().to_string()
+        >
+            {move || if pending.get() { pending_label } else { label }}
+        </button>
     }
 }

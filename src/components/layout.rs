@@ -1,14 +1,16 @@
 //! The header with the site navigation, and the footer.
 
-use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos::{either::Either, prelude::*};
+use leptos_router::{components::A, hooks::use_navigate};
 
-use crate::app::SITE_NAME;
+use super::account::AccountState;
+use crate::{api::auth::LogOut, app::SITE_NAME};
 
-/// Site header: the product name and the main navigation. `<A>` marks the
-/// link of the current page with `aria-current="page"`.
+/// Site header: the product name and the main navigation, which shows the
+/// signed-in user. `<A>` marks the current page with `aria-current="page"`.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
+    let account = AccountState::expect();
     view! {
         <header class="site-header">
             <div class="container site-header__inner">
@@ -16,12 +18,45 @@ pub fn SiteHeader() -> impl IntoView {
                 <nav aria-label="Main">
                     <ul class="nav-links">
                         <li><A href="/" exact=true>"Home"</A></li>
-                        <li><A href="/signup">"Sign up"</A></li>
-                        <li><A href="/login">"Log in"</A></li>
+                        <Transition>
+                            {move || Suspend::new(async move {
+                                match account.user.await {
+                                    Ok(Some(profile)) => Either::Left(view! {
+                                        <li><A href="/profile">{profile.name().to_owned()}</A></li>
+                                        <li><LogOutButton/></li>
+                                    }),
+                                    _ => Either::Right(view! {
+                                        <li><A href="/signup">"Sign up"</A></li>
+                                        <li><A href="/login">"Log in"</A></li>
+                                    }),
+                                }
+                            })}
+                        </Transition>
                     </ul>
                 </nav>
             </div>
         </header>
+    }
+}
+
+/// Log-out is a POST form (never a link a crawler or prefetch could follow).
+#[component]
+fn LogOutButton() -> impl IntoView {
+    let account = AccountState::expect();
+    let log_out = ServerAction::<LogOut>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = log_out.value().get() {
+            account.set_user(None);
+            navigate("/", Default::default());
+        }
+    });
+    view! {
+        <ActionForm action=log_out attr:class="inline-form">
+            <button type="submit" class="link-button" disabled=move || log_out.pending().get()>
+                "Log out"
+            </button>
+        </ActionForm>
     }
 }
 

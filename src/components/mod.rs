@@ -1,4 +1,5 @@
 //! Reusable view pieces shared by the pages.
 
+pub mod account;
 pub mod field;
 pub mod layout;

@@ -2,32 +2,93 @@
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::components::A;
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
 
-use crate::components::field::{PasswordField, TextField};
+use crate::{
+    api::{
+        auth::{take_form_echo, LogIn},
+        safe_next, FormId,
+    },
+    components::{
+        account::AccountState,
+        field::{ErrorSummary, PasswordField, SubmitButton, TextField},
+    },
+    validation::Field,
+};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let account = AccountState::expect();
+    let log_in = ServerAction::<LogIn>::new();
+    let echo = Resource::new(|| (), |_| take_form_echo(FormId::LogIn));
+    let query = use_query_map();
+    // Where to go after logging in: `?next=` when it is a path on this site.
+    let next = Memo::new(move |_| {
+        query
+            .read()
+            .get("next")
+            .and_then(|next| safe_next(&next).map(str::to_owned))
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(profile)) = log_in.value().get() {
+            account.set_user(Some(profile));
+            let target = next
+                .get_untracked()
+                .unwrap_or_else(|| "/profile".to_owned());
+            navigate(&target, Default::default());
+        }
+    });
+
     view! {
         <Title text="Log in"/>
         <Meta name="description" content="Log in to your account."/>
         <section class="container narrow">
             <h1>"Log in"</h1>
-            <form class="card form" method="post" action="/api/auth/login">
-                <TextField
-                    label="Email"
-                    name="email"
-                    input_type="email"
-                    autocomplete="username"
-                    required=true
-                />
-                <PasswordField label="Password" name="password" autocomplete="current-password"/>
-                <div class="field field--inline">
-                    <input id="remember" name="remember" type="checkbox" value="true"/>
-                    <label for="remember">"Remember me"</label>
-                </div>
-                <button type="submit" class="button">"Log in"</button>
-            </form>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let echo = echo.await.ok().flatten();
+                    let echoed_error = echo.as_ref().map(|echo| echo.error.clone());
+                    let error = Signal::derive(move || match log_in.value().get() {
+                        Some(Err(error)) => Some(error),
+                        Some(Ok(_)) => None,
+                        None => echoed_error.clone(),
+                    });
+                    let message = move |field| Signal::derive(move || {
+                        error.get().and_then(|error| error.field_message(field))
+                    });
+                    let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
+                    view! {
+                        <ActionForm action=log_in attr:class="card form" attr:novalidate=true>
+                            <ErrorSummary error/>
+                            <TextField
+                                label="Email"
+                                name="email"
+                                input_type="email"
+                                autocomplete="username"
+                                required=true
+                                value=email
+                                error=message(Field::Email)
+                            />
+                            <PasswordField
+                                label="Password"
+                                name="password"
+                                autocomplete="current-password"
+                                error=message(Field::Password)
+                            />
+                            <div class="field field--inline">
+                                <input id="remember" name="remember" type="checkbox" value="true"/>
+                                <label for="remember">"Remember me"</label>
+                            </div>
+                            {move || next.get().map(|next| view! { <input type="hidden" name="next" value=next/> })}
+                            <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
+                        </ActionForm>
+                    }
+                })}
+            </Suspense>
             <p>"New here? " <A href="/signup">"Create an account"</A></p>
         </section>
     }

@@ -1,17 +1,140 @@
-//! `/profile`: the signed-in user's account.
+//! `/profile`: the signed-in user's account. Anonymous visitors are sent to
+//! the log-in page: by a 303 from the server on a first load, by a
+//! client-side navigation after hydration.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use leptos_meta::{Meta, Title};
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
+
+use crate::{
+    api::{auth::take_form_echo, profile::UpdateDisplayName, FormId, Profile},
+    components::{
+        account::AccountState,
+        field::{ErrorSummary, SubmitButton, TextField},
+    },
+    validation::{check_display_name, Field, DISPLAY_NAME_MAX_CHARS},
+};
+
+const LOGIN_THEN_PROFILE: &str = "/login?next=/profile";
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    let account = AccountState::expect();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(None)) = account.user.get() {
+            navigate(
+                LOGIN_THEN_PROFILE,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
     view! {
         <Title text="Profile"/>
         <Meta name="description" content="Your account details."/>
         <section class="container narrow">
             <h1>"Profile"</h1>
-            <p>"You are not signed in. " <A href="/login">"Log in"</A> " to see your profile."</p>
+            <Transition>
+                {move || Suspend::new(async move {
+                    match account.user.await {
+                        Ok(Some(profile)) => Either::Left(view! { <ProfileDetails profile/> }),
+                        _ => Either::Right(view! {
+                            <p>"You are not signed in. " <A href=LOGIN_THEN_PROFILE>"Log in"</A> " to see your profile."</p>
+                        }),
+                    }
+                })}
+            </Transition>
         </section>
+    }
+}
+
+#[component]
+fn ProfileDetails(profile: Profile) -> impl IntoView {
+    view! {
+        <dl class="card details">
+            <div><dt>"Email"</dt><dd>{profile.email.clone()}</dd></div>
+            <div>
+                <dt>"Display name"</dt>
+                <dd>
+                    {if profile.display_name.is_empty() {
+                        Either::Left(view! { <span class="muted">"Not set"</span> })
+                    } else {
+                        Either::Right(profile.display_name.clone())
+                    }}
+                </dd>
+            </div>
+            <div><dt>"Member since"</dt><dd><time datetime=profile.member_since.clone()>{profile.member_since.clone()}</time></dd></div>
+        </dl>
+        <DisplayNameForm current=profile.display_name/>
+    }
+}
+
+/// Changes the display name. The rules run in the browser as the user
+/// types and again on the server: the same function, the same messages.
+#[component]
+fn DisplayNameForm(current: String) -> impl IntoView {
+    let account = AccountState::expect();
+    let update = ServerAction::<UpdateDisplayName>::new();
+    let echo = Resource::new(|| (), |_| take_form_echo(FormId::DisplayName));
+    let typed_problem = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(profile)) = update.value().get() {
+            saved.set(true);
+            account.set_user(Some(profile));
+        }
+    });
+
+    view! {
+        <h2>"Change your display name"</h2>
+        <Suspense>
+            {move || {
+                let current = current.clone();
+                Suspend::new(async move {
+                    let echo = echo.await.ok().flatten();
+                    let echoed_error = echo.as_ref().map(|echo| echo.error.clone());
+                    let error = Signal::derive(move || match update.value().get() {
+                        Some(Err(error)) => Some(error),
+                        Some(Ok(_)) => None,
+                        None => echoed_error.clone(),
+                    });
+                    let message = Signal::derive(move || {
+                        typed_problem
+                            .get()
+                            .or_else(|| error.get().and_then(|e| e.field_message(Field::DisplayName)))
+                    });
+                    let value = echo
+                        .as_ref()
+                        .and_then(|echo| echo.value(Field::DisplayName))
+                        .unwrap_or(current);
+                    view! {
+                        <ActionForm action=update attr:class="card form" attr:novalidate=true>
+                            <ErrorSummary error/>
+                            <p class="form-status" role="status">
+                                {move || saved.get().then_some("Your display name was saved.")}
+                            </p>
+                            <TextField
+                                label="Display name"
+                                name="display_name"
+                                autocomplete="nickname"
+                                hint="Shown in the navigation instead of your email. Leave empty to use your email."
+                                maxlength=DISPLAY_NAME_MAX_CHARS
+                                value=Some(value)
+                                error=message
+                                on_input=Callback::new(move |typed: String| {
+                                    saved.set(false);
+                                    typed_problem.set(check_display_name(&typed).err().map(|p| p.message()));
+                                })
+                            />
+                            <SubmitButton label="Save display name" pending_label="Saving…" pending=update.pending()/>
+                        </ActionForm>
+                    }
+                })
+            }}
+        </Suspense>
     }
 }

@@ -2,39 +2,91 @@
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_navigate};
 
-use crate::components::field::{PasswordField, TextField};
+use crate::{
+    api::{
+        auth::{take_form_echo, SignUp},
+        FormId,
+    },
+    components::{
+        account::AccountState,
+        field::{ErrorSummary, PasswordField, SubmitButton, TextField},
+    },
+    validation::{Field, DISPLAY_NAME_MAX_CHARS, PASSWORD_MIN_CHARS},
+};
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
+    let account = AccountState::expect();
+    let sign_up = ServerAction::<SignUp>::new();
+    // Errors and values left by a JavaScript-free submission.
+    let echo = Resource::new(|| (), |_| take_form_echo(FormId::SignUp));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(profile)) = sign_up.value().get() {
+            account.set_user(Some(profile));
+            navigate("/profile", Default::default());
+        }
+    });
+
     view! {
         <Title text="Sign up"/>
         <Meta name="description" content="Create your account."/>
         <section class="container narrow">
             <h1>"Sign up"</h1>
-            <form class="card form" method="post" action="/api/auth/signup">
-                <TextField
-                    label="Email"
-                    name="email"
-                    input_type="email"
-                    autocomplete="email"
-                    required=true
-                />
-                <PasswordField
-                    label="Password"
-                    name="password"
-                    autocomplete="new-password"
-                    hint="At least 15 characters. Spaces and any characters are welcome."
-                />
-                <TextField
-                    label="Display name (optional)"
-                    name="display_name"
-                    autocomplete="nickname"
-                />
-                <button type="submit" class="button">"Sign up"</button>
-            </form>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let echo = echo.await.ok().flatten();
+                    let echoed_error = echo.as_ref().map(|echo| echo.error.clone());
+                    let error = Signal::derive(move || match sign_up.value().get() {
+                        Some(Err(error)) => Some(error),
+                        Some(Ok(_)) => None,
+                        None => echoed_error.clone(),
+                    });
+                    let message = move |field| Signal::derive(move || {
+                        error.get().and_then(|error| error.field_message(field))
+                    });
+                    let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
+                    let display_name = echo.as_ref().and_then(|echo| echo.value(Field::DisplayName));
+                    view! {
+                        <ActionForm action=sign_up attr:class="card form" attr:novalidate=true>
+                            <ErrorSummary error/>
+                            <TextField
+                                label="Email"
+                                name="email"
+                                input_type="email"
+                                autocomplete="email"
+                                required=true
+                                value=email
+                                error=message(Field::Email)
+                            />
+                            <PasswordField
+                                label="Password"
+                                name="password"
+                                autocomplete="new-password"
+                                hint=PASSWORD_HINT
+                                error=message(Field::Password)
+                            />
+                            <TextField
+                                label="Display name (optional)"
+                                name="display_name"
+                                autocomplete="nickname"
+                                maxlength=DISPLAY_NAME_MAX_CHARS
+                                value=display_name
+                                error=message(Field::DisplayName)
+                            />
+                            <SubmitButton label="Sign up" pending_label="Creating your account…" pending=sign_up.pending()/>
+                        </ActionForm>
+                    }
+                })}
+            </Suspense>
             <p>"Already have an account? " <A href="/login">"Log in"</A></p>
         </section>
     }
 }
+
+/// Says the rule before the user hits it (15 = `PASSWORD_MIN_CHARS`).
+const PASSWORD_HINT: &str =
+    "At least 15 characters. Spaces and any characters are welcome; a few unrelated words work well.";
+const _: () = assert!(PASSWORD_MIN_CHARS == 15, "update PASSWORD_HINT");

@@ -4,8 +4,10 @@
 pub mod config;
 pub mod db;
 pub mod health;
+pub mod middleware;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 use std::fmt;
 
@@ -13,7 +15,13 @@ use axum::{http::StatusCode, routing::get, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
-use crate::app::{shell, App};
+use crate::{
+    accounts::PasswordHasher,
+    app::{shell, App},
+};
+
+/// Largest request body accepted (413 beyond): forms here are a few fields.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub use config::Config;
 pub use state::AppState;
 
@@ -29,9 +37,20 @@ pub fn router(state: AppState) -> Router {
         // Unknown API paths get a plain 404, never the HTML app.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        // Pages and server functions only: static files need no session.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::resolve_session,
+        ))
+        .route_layer(axum::middleware::from_fn(
+            middleware::server_fn_error_status,
+        ))
         // Static files from the site root; anything else renders the
         // not-found page with status 404.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .layer(axum::middleware::from_fn(telemetry::log_request))
         .with_state(state)
 }
@@ -72,6 +91,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(|error| ServeError::Bind(addr, error))?;
     let local_addr = listener.local_addr().map_err(ServeError::Io)?;
     let state = AppState::new(config, db.clone());
+    // The first unknown-email log-in should not pay for the dummy hash.
+    tokio::task::spawn_blocking(PasswordHasher::warm_up);
 
     tracing::info!("listening on http://{local_addr}");
     axum::serve(listener, router(state))

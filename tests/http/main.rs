@@ -3,6 +3,8 @@
 
 mod support;
 
+mod accounts;
 mod database;
 mod health;
 mod pages;
+mod plain_forms;

@@ -25,7 +25,6 @@ async fn each_page_is_server_rendered_with_its_own_title_and_description() {
         ("/", "Home · Leptos Accounts", "Accounts, done properly"),
         ("/signup", "Sign up · Leptos Accounts", "Sign up"),
         ("/login", "Log in · Leptos Accounts", "Log in"),
-        ("/profile", "Profile · Leptos Accounts", "Profile"),
     ] {
         let reply = app.get(path).await;
         assert_eq!(reply.status, 200, "{path}");

@@ -16,6 +16,7 @@ pub struct TestApp {
 }
 
 /// What the server answered.
+#[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -29,24 +30,54 @@ impl Reply {
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
+
+    /// The `Set-Cookie` header for cookie `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, value)| value.as_str())
+            .find(|value| value.starts_with(&format!("{name}=")))
+    }
+
+    /// `name=value` of cookie `name`, ready for a `Cookie` header.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookie(name)
+            .map(|value| value.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+/// A request to send.
+pub struct Call<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: Vec<(&'a str, String)>,
+    pub body: Option<Vec<u8>>,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app after `configure` has adjusted its settings.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let database_url = format!("sqlite://{}/accounts.db", dir.path().display());
         let db = server::db::connect(&database_url).await.expect("database");
-        let config = Config {
-            leptos_options: LeptosOptions::builder()
-                .output_name("leptos_accounts")
-                .site_root("target/site")
-                .build(),
-            database_url: database_url.clone(),
-        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("free port");
         let addr = listener.local_addr().expect("local address");
+        let mut config = Config::with_defaults(
+            LeptosOptions::builder()
+                .output_name("leptos_accounts")
+                .site_root("target/site")
+                .site_addr(addr)
+                .build(),
+            database_url.clone(),
+        );
+        configure(&mut config);
         let app = server::router(AppState::new(config, db.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
@@ -62,14 +93,107 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let url = self.url(path);
+        self.send(Call {
+            method: "GET",
+            path,
+            headers: vec![],
+            body: None,
+        })
+        .await
+    }
+
+    /// GET with a `Cookie` header.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
+        self.send(Call {
+            method: "GET",
+            path,
+            headers: vec![("cookie", cookie.to_owned())],
+            body: None,
+        })
+        .await
+    }
+
+    /// POSTs a form the way a script or API client does (JSON answers).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Reply {
+        let mut headers = vec![
+            (
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("accept", "application/json".to_owned()),
+        ];
+        if let Some(cookie) = cookie {
+            headers.push(("cookie", cookie.to_owned()));
+        }
+        self.send(Call {
+            method: "POST",
+            path,
+            headers,
+            body: Some(encode_form(fields).into_bytes()),
+        })
+        .await
+    }
+
+    /// POSTs a form the way a browser without JavaScript does.
+    pub async fn post_plain_form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Reply {
+        let mut headers = vec![
+            (
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            (
+                "accept",
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8".to_owned(),
+            ),
+        ];
+        if let Some(cookie) = cookie {
+            headers.push(("cookie", cookie.to_owned()));
+        }
+        self.send(Call {
+            method: "POST",
+            path,
+            headers,
+            body: Some(encode_form(fields).into_bytes()),
+        })
+        .await
+    }
+
+    pub async fn send(&self, call: Call<'_>) -> Reply {
+        let url = self.url(call.path);
+        let method = call.method.to_owned();
+        let headers: Vec<(String, String)> = call
+            .headers
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        let body = call.body;
         tokio::task::spawn_blocking(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(0)
                 .build()
                 .into();
-            let mut response = agent.get(&url).call().expect("request");
+            let mut request = ureq::http::Request::builder()
+                .method(method.as_str())
+                .uri(&url);
+            for (name, value) in &headers {
+                request = request.header(name, value);
+            }
+            let result = match body {
+                Some(body) => agent.run(request.body(body).expect("request")),
+                None => agent.run(request.body(()).expect("request")),
+            };
+            let mut response = result.expect("response");
             let status = response.status().as_u16();
             let headers = response
                 .headers()
@@ -81,7 +205,12 @@ impl TestApp {
                     )
                 })
                 .collect();
-            let body = response.body_mut().read_to_string().expect("body");
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(10 * 1024 * 1024)
+                .read_to_string()
+                .expect("body");
             Reply {
                 status,
                 headers,
@@ -91,4 +220,45 @@ impl TestApp {
         .await
         .expect("request thread")
     }
+
+    /// Signs up `email` with a valid password and returns the session cookie.
+    pub async fn sign_up(&self, email: &str) -> String {
+        let reply = self
+            .post_form(
+                "/api/auth/signup",
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("display_name", ""),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "sign-up: {}", reply.body);
+        reply.cookie("session").expect("session cookie")
+    }
+}
+
+/// A password that meets the policy, used by tests that need an account.
+pub const PASSWORD: &str = "violet kettle marching north";
+
+pub fn encode_form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
 }

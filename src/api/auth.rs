@@ -1,0 +1,109 @@
+//! `/api/auth/*`: sign up, log in, log out, and who is signed in.
+
+use leptos::prelude::*;
+
+use super::{FormEcho, Profile};
+use crate::error::AppError;
+
+/// `POST /api/auth/signup` with `email`, `password`, `display_name`
+/// (optional). Creates the account, signs it in (session cookie) and
+/// returns the profile. 422 with every field problem; 409 when the email
+/// already has an account.
+#[server(prefix = "/api/auth", endpoint = "signup")]
+pub async fn sign_up(
+    email: String,
+    password: String,
+    display_name: Option<String>,
+) -> Result<Profile, AppError> {
+    use crate::server::web::{self, FormReply};
+    use crate::validation::Field;
+
+    let display_name = display_name.unwrap_or_default();
+    let accounts = web::accounts()?;
+    let result = accounts.sign_up(&email, &password, &display_name).await;
+    let reply = FormReply::new(
+        crate::api::FormId::SignUp,
+        "/signup",
+        vec![(Field::Email, email), (Field::DisplayName, display_name)],
+    );
+    match result {
+        Ok((user, session)) => {
+            web::set_session_cookie(&session);
+            reply.success("/profile");
+            Ok(web::profile(&user))
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+/// `POST /api/auth/login` with `email`, `password`, `remember` (any value
+/// means yes) and `next` (optional, a path on this site). Starts a new
+/// session and returns the profile. 401 for an unknown email or a wrong
+/// password alike.
+#[server(prefix = "/api/auth", endpoint = "login")]
+pub async fn log_in(
+    email: String,
+    password: String,
+    remember: Option<String>,
+    next: Option<String>,
+) -> Result<Profile, AppError> {
+    use crate::server::web::{self, FormReply};
+    use crate::validation::Field;
+
+    let accounts = web::accounts()?;
+    let remember = remember.is_some_and(|value| !value.is_empty());
+    let result = accounts.log_in(&email, &password, remember).await;
+    let next = next
+        .as_deref()
+        .and_then(super::safe_next)
+        .map(str::to_owned);
+    let retry = match &next {
+        Some(next) => format!("/login?next={}", web::encode_query(next)),
+        None => "/login".to_owned(),
+    };
+    let reply = FormReply::new(
+        crate::api::FormId::LogIn,
+        &retry,
+        vec![(Field::Email, email)],
+    );
+    match result {
+        Ok((user, session)) => {
+            web::set_session_cookie(&session);
+            reply.success(next.as_deref().unwrap_or("/profile"));
+            Ok(web::profile(&user))
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+/// `POST /api/auth/logout`: ends the current session on the server and
+/// expires the cookie. Succeeds even when nobody was signed in.
+#[server(prefix = "/api/auth", endpoint = "logout")]
+pub async fn log_out() -> Result<(), AppError> {
+    use crate::server::web;
+
+    let accounts = web::accounts()?;
+    if let Some(token) = web::session_token() {
+        accounts.log_out(&token).await?;
+    }
+    web::clear_session_cookie();
+    web::see_other_if_plain_form("/");
+    Ok(())
+}
+
+/// `POST /api/auth/me`: the signed-in user, or `null`.
+#[server(prefix = "/api/auth", endpoint = "me")]
+pub async fn current_user() -> Result<Option<Profile>, AppError> {
+    use crate::server::web;
+
+    Ok(web::current_user().map(|user| web::profile(&user)))
+}
+
+/// `POST /api/auth/form-echo`: what the last plain form post left for
+/// `form` (its error and the values typed), once; then it is gone.
+#[server(prefix = "/api/auth", endpoint = "form-echo")]
+pub async fn take_form_echo(form: super::FormId) -> Result<Option<FormEcho>, AppError> {
+    use crate::server::web;
+
+    Ok(web::take_form_echo(form))
+}

@@ -1,0 +1,108 @@
+//! Server functions: the product's stable HTTP API. Each one parses its
+//! input, authorises on its own (they are public endpoints), calls the
+//! accounts domain and answers with data or an [`AppError`].
+//!
+//! They accept `application/x-www-form-urlencoded`, which is what a plain
+//! HTML form posts, so every form works without JavaScript too: a plain
+//! form post (one that accepts `text/html`) is answered with a 303 to the
+//! next page, carrying any errors and the values typed in a short-lived
+//! cookie instead of the JSON body.
+
+pub mod auth;
+pub mod profile;
+
+use serde::{Deserialize, Serialize};
+
+use crate::validation::Field;
+
+/// A signed-in user as the pages show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub email: String,
+    pub display_name: String,
+    /// The day the account was created, `YYYY-MM-DD` (UTC).
+    pub member_since: String,
+}
+
+impl Profile {
+    /// What to call the user: their display name, or their email without one.
+    pub fn name(&self) -> &str {
+        if self.display_name.is_empty() {
+            &self.email
+        } else {
+            &self.display_name
+        }
+    }
+}
+
+/// Which form a failed plain (JavaScript-free) submission came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FormId {
+    SignUp,
+    LogIn,
+    DisplayName,
+}
+
+/// What a plain form post left for the page it returns to: the error and
+/// the values typed (never a password).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormEcho {
+    pub form: FormId,
+    pub error: crate::error::AppError,
+    pub values: Vec<(Field, String)>,
+}
+
+impl FormEcho {
+    pub fn value(&self, field: Field) -> Option<String> {
+        self.values
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, value)| value.clone())
+    }
+}
+
+/// Returns `next` if it is a path on this site (`/profile`), else `None`:
+/// never another origin (`//evil.example`, `https://…`, `/\evil`).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let same_origin_path = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && next.len() <= 512;
+    same_origin_path.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_a_path_on_this_site() {
+        assert_eq!(safe_next("/profile"), Some("/profile"));
+        assert_eq!(safe_next("/profile?tab=1"), Some("/profile?tab=1"));
+        for bad in [
+            "",
+            "profile",
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/pro\nfile",
+            "/a\\b",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_profile_is_named_by_display_name_or_email() {
+        let mut profile = Profile {
+            email: "ada@example.com".into(),
+            display_name: String::new(),
+            member_since: "2026-11-22".into(),
+        };
+        assert_eq!(profile.name(), "ada@example.com");
+        profile.display_name = "Ada".into();
+        assert_eq!(profile.name(), "Ada");
+    }
+}

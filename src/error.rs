@@ -1,0 +1,104 @@
+//! The one error type that every layer speaks: the domain returns it, server
+//! functions send it, and the browser shows it.
+//!
+//! Each variant has a fixed HTTP status and a safe message. Detail about
+//! unexpected failures goes to the server log, never to the client.
+
+use std::fmt;
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::validation::{Field, Problem};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppError {
+    /// One or more fields need fixing (422; 409 when the email is taken).
+    Invalid(Vec<Problem>),
+    /// Unknown email or wrong password: deliberately the same answer (401).
+    InvalidCredentials,
+    /// The request needs a signed-in user (401).
+    NotSignedIn,
+    /// The request itself could not be read: wrong encoding, missing or
+    /// malformed fields (400).
+    BadRequest,
+    /// The request body is larger than the server accepts (413).
+    TooLarge,
+    /// Something failed on our side (500). Details are in the server log.
+    Internal,
+}
+
+impl AppError {
+    /// The HTTP status code that carries this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Invalid(problems) if problems.contains(&Problem::EmailTaken) => 409,
+            Self::Invalid(_) => 422,
+            Self::InvalidCredentials | Self::NotSignedIn => 401,
+            Self::BadRequest => 400,
+            Self::TooLarge => 413,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The message for `field`, if this error is about it.
+    pub fn field_message(&self, field: Field) -> Option<String> {
+        match self {
+            Self::Invalid(problems) => problems
+                .iter()
+                .find(|problem| problem.field() == field)
+                .map(|problem| problem.message()),
+            _ => None,
+        }
+    }
+
+    /// A single problem with a field.
+    pub fn invalid(problem: Problem) -> Self {
+        Self::Invalid(vec![problem])
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid(problems) if problems.len() == 1 => f.write_str(&problems[0].message()),
+            Self::Invalid(problems) => write!(
+                f,
+                "There are {} problems with what you entered: see the fields below.",
+                problems.len()
+            ),
+            Self::InvalidCredentials => f.write_str(
+                "That email and password do not match an account. Check both and try again.",
+            ),
+            Self::NotSignedIn => f.write_str("Please log in to continue."),
+            Self::BadRequest => {
+                f.write_str("The request could not be read. Please reload the page and try again.")
+            }
+            Self::TooLarge => f.write_str("What you sent is too large."),
+            Self::Internal => {
+                f.write_str("Something went wrong on our side. Please try again in a moment.")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    /// Failures of the server-function machinery itself: reading the
+    /// arguments is the client's fault; anything else is ours. On the
+    /// browser side a failed request (offline, say) lands here as well.
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        match error {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
+}

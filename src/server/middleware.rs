@@ -1,0 +1,82 @@
+//! Request middleware: who is signed in, which pages need it, and HTTP
+//! status codes for server-function errors.
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header::LOCATION, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+use super::{
+    web::{encode_query, read_cookie, session_cookie_name, CurrentUser},
+    AppState,
+};
+use crate::{accounts::SessionToken, error::AppError};
+
+/// Pages only a signed-in user may see.
+const PERSONAL_PAGES: [&str; 1] = ["/profile"];
+
+/// Resolves the session cookie to a user once per request and hands it to
+/// pages and server functions through the request's extensions. An
+/// anonymous request for a personal page is sent to the log-in page with
+/// 303, carrying where it was going in `?next=`.
+pub async fn resolve_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let cookie_name = session_cookie_name(state.config.secure_cookies());
+    let token = read_cookie(request.headers(), cookie_name).and_then(SessionToken::parse);
+    let user = match token {
+        // An unreadable database makes the visitor anonymous for this
+        // request; the accounts module has logged why.
+        Some(token) => state
+            .accounts
+            .user_for_session(&token)
+            .await
+            .unwrap_or(None),
+        None => None,
+    };
+
+    let path = request.uri().path();
+    if user.is_none() && request.method() == "GET" && PERSONAL_PAGES.contains(&path) {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or(path, |value| value.as_str());
+        let location = format!("/login?next={}", encode_query(target));
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(LOCATION, location);
+        }
+        return response;
+    }
+
+    request.extensions_mut().insert(CurrentUser(user));
+    next.run(request).await
+}
+
+/// Server functions answer every error with 500; this gives each error
+/// the status it stands for (400, 401, 409, 413, 422…), so that clients
+/// other than our own pages can act on the status alone. Plain form posts
+/// that were already redirected keep their 303.
+pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

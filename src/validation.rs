@@ -1,0 +1,245 @@
+//! Input rules shared by the server and the browser, so that a form can
+//! show the same message before and after a round trip. No server
+//! dependencies here: this module is compiled into the WASM bundle.
+//!
+//! Problems are codes, not text: the text comes from [`Problem::message`],
+//! so nothing a client sends back is ever shown verbatim.
+
+use serde::{Deserialize, Serialize};
+
+/// Shortest password accepted (NIST SP 800-63B-4 for a single factor).
+pub const PASSWORD_MIN_CHARS: usize = 15;
+/// Longest password accepted, in bytes, checked before any hashing.
+pub const PASSWORD_MAX_BYTES: usize = 1024;
+/// Longest email address (RFC 5321 path limit).
+pub const EMAIL_MAX_CHARS: usize = 254;
+/// Longest local part of an email address (RFC 5321).
+pub const EMAIL_LOCAL_MAX_CHARS: usize = 64;
+/// Longest display name.
+pub const DISPLAY_NAME_MAX_CHARS: usize = 50;
+
+/// A form field that can be wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    Email,
+    Password,
+    DisplayName,
+}
+
+impl Field {
+    /// The HTML `name`/`id` of the field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Password => "password",
+            Self::DisplayName => "display_name",
+        }
+    }
+}
+
+/// What is wrong with a field, and so what the user should do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Problem {
+    EmailMissing,
+    EmailTooLong,
+    EmailMalformed,
+    EmailTaken,
+    PasswordMissing,
+    PasswordTooShort { chars: usize },
+    PasswordTooLong,
+    PasswordCommon,
+    PasswordRepetitive,
+    PasswordContainsEmail,
+    PasswordContainsSiteName,
+    DisplayNameTooLong { chars: usize },
+    DisplayNameControlCharacters,
+}
+
+impl Problem {
+    /// The field this problem belongs to.
+    pub fn field(self) -> Field {
+        match self {
+            Self::EmailMissing | Self::EmailTooLong | Self::EmailMalformed | Self::EmailTaken => {
+                Field::Email
+            }
+            Self::PasswordMissing
+            | Self::PasswordTooShort { .. }
+            | Self::PasswordTooLong
+            | Self::PasswordCommon
+            | Self::PasswordRepetitive
+            | Self::PasswordContainsEmail
+            | Self::PasswordContainsSiteName => Field::Password,
+            Self::DisplayNameTooLong { .. } | Self::DisplayNameControlCharacters => {
+                Field::DisplayName
+            }
+        }
+    }
+
+    /// What to tell the user: what is wrong and how to fix it.
+    pub fn message(self) -> String {
+        match self {
+            Self::EmailMissing => "Enter your email address.".into(),
+            Self::EmailTooLong => {
+                format!("Use an email address of at most {EMAIL_MAX_CHARS} characters.")
+            }
+            Self::EmailMalformed => {
+                "Enter an email address in the form name@example.com.".into()
+            }
+            Self::EmailTaken => {
+                "An account with this email already exists. Log in instead, or use another email."
+                    .into()
+            }
+            Self::PasswordMissing => "Enter a password.".into(),
+            Self::PasswordTooShort { chars } => format!(
+                "Use at least {PASSWORD_MIN_CHARS} characters (this one has {chars}). \
+                 A few unrelated words make a strong, memorable password."
+            ),
+            Self::PasswordTooLong => format!(
+                "Use a password of at most {PASSWORD_MAX_BYTES} bytes (about 250 characters or more)."
+            ),
+            Self::PasswordCommon => {
+                "This password appears in lists of common or leaked passwords. Choose another."
+                    .into()
+            }
+            Self::PasswordRepetitive => {
+                "This password is a repeated pattern (like aaaa… or abcabc…). Choose another."
+                    .into()
+            }
+            Self::PasswordContainsEmail => {
+                "Your password must not contain your email address.".into()
+            }
+            Self::PasswordContainsSiteName => {
+                "Your password must not contain the name of this site.".into()
+            }
+            Self::DisplayNameTooLong { chars } => format!(
+                "Use at most {DISPLAY_NAME_MAX_CHARS} characters for your display name \
+                 (this one has {chars})."
+            ),
+            Self::DisplayNameControlCharacters => {
+                "Your display name cannot contain line breaks or other control characters.".into()
+            }
+        }
+    }
+}
+
+/// Checks the shape of an email address and returns it trimmed.
+///
+/// Deliberately simple: one `@`, a non-empty local part, and a domain with
+/// a dot and no empty labels. Whether the address receives mail is only
+/// known by sending mail to it.
+pub fn check_email(raw: &str) -> Result<String, Problem> {
+    let email = raw.trim();
+    if email.is_empty() {
+        return Err(Problem::EmailMissing);
+    }
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Err(Problem::EmailTooLong);
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err(Problem::EmailMalformed);
+    };
+    let well_formed = !local.is_empty()
+        && local.chars().count() <= EMAIL_LOCAL_MAX_CHARS
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !local.contains('@')
+        && domain.contains('.')
+        && domain.split('.').all(|label| !label.is_empty());
+    if well_formed {
+        Ok(email.to_owned())
+    } else {
+        Err(Problem::EmailMalformed)
+    }
+}
+
+/// Checks a display name and returns it trimmed; an empty name is allowed.
+pub fn check_display_name(raw: &str) -> Result<String, Problem> {
+    let name = raw.trim();
+    if name.chars().any(char::is_control) {
+        return Err(Problem::DisplayNameControlCharacters);
+    }
+    let chars = name.chars().count();
+    if chars > DISPLAY_NAME_MAX_CHARS {
+        return Err(Problem::DisplayNameTooLong { chars });
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed() {
+        assert_eq!(
+            check_email("  ada@example.com \n").unwrap(),
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn email_rejections_say_what_is_wrong() {
+        assert_eq!(check_email("   "), Err(Problem::EmailMissing));
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@example..com",
+            "ada@.example.com",
+            "a da@example.com",
+            "ada@exa mple.com",
+            "ada@@example.com",
+            "<ada@example.com>",
+        ] {
+            assert_eq!(check_email(bad), Err(Problem::EmailMalformed), "{bad}");
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert_eq!(check_email(&long_local), Err(Problem::EmailMalformed));
+        let long = format!("{}@{}.com", "a".repeat(60), "b".repeat(200));
+        assert_eq!(check_email(&long), Err(Problem::EmailTooLong));
+    }
+
+    #[test]
+    fn email_accepts_unicode_and_plus_addressing() {
+        assert!(check_email("ada+news@example.co.uk").is_ok());
+        assert!(check_email("zoë@exämple.com").is_ok());
+    }
+
+    #[test]
+    fn display_name_rules() {
+        assert_eq!(check_display_name("  Ada  ").unwrap(), "Ada");
+        assert_eq!(check_display_name("").unwrap(), "");
+        assert_eq!(
+            check_display_name(&"é".repeat(50)).unwrap().chars().count(),
+            50
+        );
+        assert_eq!(
+            check_display_name(&"é".repeat(51)),
+            Err(Problem::DisplayNameTooLong { chars: 51 })
+        );
+        assert_eq!(
+            check_display_name("Ada\nLovelace"),
+            Err(Problem::DisplayNameControlCharacters)
+        );
+    }
+
+    #[test]
+    fn every_problem_names_its_field_and_has_a_message() {
+        let problems = [
+            Problem::EmailMissing,
+            Problem::EmailTaken,
+            Problem::PasswordTooShort { chars: 3 },
+            Problem::PasswordCommon,
+            Problem::DisplayNameTooLong { chars: 60 },
+        ];
+        for problem in problems {
+            assert!(problem.message().ends_with('.'), "{problem:?}");
+        }
+        assert_eq!(Problem::PasswordCommon.field(), Field::Password);
+        assert!(Problem::PasswordTooShort { chars: 3 }
+            .message()
+            .contains("this one has 3"));
+    }
+}
