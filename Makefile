@@ -4,6 +4,7 @@
 #   make test    every check: formatting, clippy (server and browser builds),
 #                Rust tests, and the browser tests in Chromium
 #   make dev     rebuild and reload on every change (cargo leptos watch)
+#   make bench   measure log-in cost against the release server (wrk)
 #   make tools   install the pinned toolchain only
 #
 # Each target installs what is missing first, at the pinned versions, and
@@ -38,10 +39,10 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/leptos_accounts
 SITE_ROOT := $(CURDIR)/target/site
 NODE_STAMP := end2end/node_modules/.installed
 
-.PHONY: help run dev test tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e clean
+.PHONY: help run dev test bench tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e clean
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- Entry points ---------------------------------------------------------
 run: tools build-release
@@ -53,6 +54,11 @@ dev: tools
 
 test: tools check-fmt clippy test-rust build-release test-e2e
 	@echo "make test: all checks passed"
+
+bench: tools build-release
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
+		{ echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	APP_BIN="$(SERVER_BIN)" bash bench/login.sh
 
 # ---- Steps ------------------------------------------------------------------
 check-fmt:
