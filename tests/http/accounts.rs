@@ -470,3 +470,50 @@ async fn https_origins_get_secure_host_only_cookies() {
     let cookie = reply.cookie("__Host-session").unwrap();
     assert_eq!(app.get_with_cookie("/profile", &cookie).await.status, 200);
 }
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_timeout_and_the_lifetime() {
+    let app = TestApp::spawn().await;
+    let idle = app.sign_up("idle@example.com").await;
+    let old = app.sign_up("old@example.com").await;
+    let fresh = app.sign_up("fresh@example.com").await;
+    // Idle for longer than the default 3 days.
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = unixepoch() - 3 * 86400 - 1 WHERE token_hash = ?",
+    )
+    .bind(Sha256::digest(token_of(&idle).as_bytes()).to_vec())
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // Active, but past its absolute lifetime.
+    sqlx::query("UPDATE sessions SET expires_at = unixepoch() - 1 WHERE token_hash = ?")
+        .bind(Sha256::digest(token_of(&old).as_bytes()).to_vec())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(app.get_with_cookie("/profile", &idle).await.status, 303);
+    assert_eq!(app.get_with_cookie("/profile", &old).await.status, 303);
+    assert_eq!(app.get_with_cookie("/profile", &fresh).await.status, 200);
+    // The next log-in sweeps the dead sessions away.
+    app.post_form(
+        LOGIN,
+        &[("email", "fresh@example.com"), ("password", PASSWORD)],
+        None,
+    )
+    .await;
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 2, "the fresh session and the new one");
+}
+
+#[tokio::test]
+async fn the_idle_timeout_is_configurable() {
+    let app = TestApp::spawn_with(|config| {
+        config.sessions.idle_timeout = std::time::Duration::from_secs(0);
+    })
+    .await;
+    let cookie = app.sign_up("ada@example.com").await;
+    assert_eq!(app.get_with_cookie("/profile", &cookie).await.status, 303);
+}
