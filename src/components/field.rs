@@ -2,7 +2,25 @@
 
 use leptos::{html, prelude::*};
 
-use crate::error::AppError;
+use crate::{error::AppError, validation::Field};
+
+/// The error a form shows: that of its last submission with JavaScript, or
+/// else the one echoed back from a submission without it.
+pub fn form_error<T: 'static>(
+    last: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+    echoed: Option<AppError>,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || match last() {
+        Some(Err(error)) => Some(error),
+        Some(Ok(_)) => None,
+        None => echoed.clone(),
+    })
+}
+
+/// The message `error` has for one field.
+pub fn field_error(error: Signal<Option<AppError>>, field: Field) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|error| error.field_message(field)))
+}
 
 /// A labelled text-like input (`email`, `text`). An error is shown under the
 /// label, linked with `aria-describedby` and marked `aria-invalid`.

@@ -14,7 +14,7 @@ use crate::{
     },
     components::{
         account::AccountState,
-        field::{ErrorSummary, PasswordField, SubmitButton, TextField},
+        field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
     },
     validation::Field,
 };
@@ -51,15 +51,10 @@ pub fn LoginPage() -> impl IntoView {
             <Suspense>
                 {move || Suspend::new(async move {
                     let echo = echo.await.ok().flatten();
-                    let echoed_error = echo.as_ref().map(|echo| echo.error.clone());
-                    let error = Signal::derive(move || match log_in.value().get() {
-                        Some(Err(error)) => Some(error),
-                        Some(Ok(_)) => None,
-                        None => echoed_error.clone(),
-                    });
-                    let message = move |field| Signal::derive(move || {
-                        error.get().and_then(|error| error.field_message(field))
-                    });
+                    let error = form_error(
+                        move || log_in.value().get(),
+                        echo.as_ref().map(|echo| echo.error.clone()),
+                    );
                     let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
                     view! {
                         <ActionForm action=log_in attr:class="card form" attr:novalidate=true>
@@ -71,13 +66,13 @@ pub fn LoginPage() -> impl IntoView {
                                 autocomplete="username"
                                 required=true
                                 value=email
-                                error=message(Field::Email)
+                                error=field_error(error, Field::Email)
                             />
                             <PasswordField
                                 label="Password"
                                 name="password"
                                 autocomplete="current-password"
-                                error=message(Field::Password)
+                                error=field_error(error, Field::Password)
                             />
                             <div class="field field--inline">
                                 <input id="remember" name="remember" type="checkbox" value="true"/>

@@ -10,7 +10,7 @@ use crate::{
     api::{auth::take_form_echo, profile::UpdateDisplayName, FormId, Profile},
     components::{
         account::AccountState,
-        field::{ErrorSummary, SubmitButton, TextField},
+        field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
     },
     validation::{check_display_name, Field, DISPLAY_NAME_MAX_CHARS},
 };
@@ -96,17 +96,12 @@ fn DisplayNameForm(current: String) -> impl IntoView {
                 let current = current.clone();
                 Suspend::new(async move {
                     let echo = echo.await.ok().flatten();
-                    let echoed_error = echo.as_ref().map(|echo| echo.error.clone());
-                    let error = Signal::derive(move || match update.value().get() {
-                        Some(Err(error)) => Some(error),
-                        Some(Ok(_)) => None,
-                        None => echoed_error.clone(),
-                    });
-                    let message = Signal::derive(move || {
-                        typed_problem
-                            .get()
-                            .or_else(|| error.get().and_then(|e| e.field_message(Field::DisplayName)))
-                    });
+                    let error = form_error(
+                        move || update.value().get(),
+                        echo.as_ref().map(|echo| echo.error.clone()),
+                    );
+                    let from_server = field_error(error, Field::DisplayName);
+                    let message = Signal::derive(move || typed_problem.get().or_else(|| from_server.get()));
                     let value = echo
                         .as_ref()
                         .and_then(|echo| echo.value(Field::DisplayName))

@@ -11,7 +11,7 @@ use crate::{
     },
     components::{
         account::AccountState,
-        field::{ErrorSummary, PasswordField, SubmitButton, TextField},
+        field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
     },
     validation::{Field, DISPLAY_NAME_MAX_CHARS, PASSWORD_MIN_CHARS},
 };
@@ -38,15 +38,10 @@ pub fn SignupPage() -> impl IntoView {
             <Suspense>
                 {move || Suspend::new(async move {
                     let echo = echo.await.ok().flatten();
-                    let echoed_error = echo.as_ref().map(|echo| echo.error.clone());
-                    let error = Signal::derive(move || match sign_up.value().get() {
-                        Some(Err(error)) => Some(error),
-                        Some(Ok(_)) => None,
-                        None => echoed_error.clone(),
-                    });
-                    let message = move |field| Signal::derive(move || {
-                        error.get().and_then(|error| error.field_message(field))
-                    });
+                    let error = form_error(
+                        move || sign_up.value().get(),
+                        echo.as_ref().map(|echo| echo.error.clone()),
+                    );
                     let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
                     let display_name = echo.as_ref().and_then(|echo| echo.value(Field::DisplayName));
                     view! {
@@ -59,14 +54,14 @@ pub fn SignupPage() -> impl IntoView {
                                 autocomplete="email"
                                 required=true
                                 value=email
-                                error=message(Field::Email)
+                                error=field_error(error, Field::Email)
                             />
                             <PasswordField
                                 label="Password"
                                 name="password"
                                 autocomplete="new-password"
                                 hint=PASSWORD_HINT
-                                error=message(Field::Password)
+                                error=field_error(error, Field::Password)
                             />
                             <TextField
                                 label="Display name (optional)"
@@ -74,7 +69,7 @@ pub fn SignupPage() -> impl IntoView {
                                 autocomplete="nickname"
                                 maxlength=DISPLAY_NAME_MAX_CHARS
                                 value=display_name
-                                error=message(Field::DisplayName)
+                                error=field_error(error, Field::DisplayName)
                             />
                             <SubmitButton label="Sign up" pending_label="Creating your account…" pending=sign_up.pending()/>
                         </ActionForm>

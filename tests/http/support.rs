@@ -120,23 +120,7 @@ impl TestApp {
         fields: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Reply {
-        let mut headers = vec![
-            (
-                "content-type",
-                "application/x-www-form-urlencoded".to_owned(),
-            ),
-            ("accept", "application/json".to_owned()),
-        ];
-        if let Some(cookie) = cookie {
-            headers.push(("cookie", cookie.to_owned()));
-        }
-        self.send(Call {
-            method: "POST",
-            path,
-            headers,
-            body: Some(encode_form(fields).into_bytes()),
-        })
-        .await
+        self.post(path, fields, cookie, "application/json").await
     }
 
     /// POSTs a form the way a browser without JavaScript does.
@@ -146,19 +130,30 @@ impl TestApp {
         fields: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Reply {
+        self.post(
+            path,
+            fields,
+            cookie,
+            "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+        )
+        .await
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+        accept: &str,
+    ) -> Reply {
         let mut headers = vec![
             (
                 "content-type",
                 "application/x-www-form-urlencoded".to_owned(),
             ),
-            (
-                "accept",
-                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8".to_owned(),
-            ),
+            ("accept", accept.to_owned()),
         ];
-        if let Some(cookie) = cookie {
-            headers.push(("cookie", cookie.to_owned()));
-        }
+        headers.extend(cookie.map(|cookie| ("cookie", cookie.to_owned())));
         self.send(Call {
             method: "POST",
             path,
