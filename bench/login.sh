@@ -22,8 +22,10 @@ for _ in $(seq 100); do
   curl -fs "$base/healthz" >/dev/null && break
   sleep 0.1
 done
-curl -fs -o /dev/null -H 'accept: application/json' \
+curl -fs -o /dev/null -H 'accept: application/json' -H "origin: $base" \
   --data 'email=bench%40example.com&password=violet+kettle+marching+north' "$base/api/auth/signup"
+
+export BENCH_ORIGIN="$base"
 
 summary() {
   awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /non-200/ {bad=$3}

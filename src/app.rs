@@ -1,7 +1,8 @@
-//! The document shell, the router and the route table.
+//! The application: the router and the route table. (The HTML document
+//! around it is server-only: `server::document`.)
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -18,26 +19,6 @@ use crate::pages::{
 
 /// The product's name, as shown in titles and the header.
 pub const SITE_NAME: &str = "Leptos Accounts";
-
-/// The HTML document that every server-rendered page is poured into.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="light dark"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <MetaTags/>
-            </head>
-            <body>
-                <App/>
-            </body>
-        </html>
-    }
-}
 
 /// The application: layout around the routed page.
 ///

@@ -22,6 +22,11 @@ pub enum AppError {
     InvalidCredentials,
     /// The request needs a signed-in user (401).
     NotSignedIn,
+    /// Another site made the browser send this request (403).
+    Forbidden,
+    /// Too many attempts from this client or on this account (429); the
+    /// client may try again after this many seconds.
+    TooManyAttempts { retry_after: u64 },
     /// The request itself could not be read: wrong encoding, missing or
     /// malformed fields (400).
     BadRequest,
@@ -38,6 +43,8 @@ impl AppError {
             Self::Invalid(problems) if problems.contains(&Problem::EmailTaken) => 409,
             Self::Invalid(_) => 422,
             Self::InvalidCredentials | Self::NotSignedIn => 401,
+            Self::Forbidden => 403,
+            Self::TooManyAttempts { .. } => 429,
             Self::BadRequest => 400,
             Self::TooLarge => 413,
             Self::Internal => 500,
@@ -74,6 +81,12 @@ impl fmt::Display for AppError {
                 "That email and password do not match an account. Check both and try again.",
             ),
             Self::NotSignedIn => f.write_str("Please log in to continue."),
+            Self::Forbidden => f.write_str(
+                "This request did not come from this site, so it was refused. Reload the page and try again.",
+            ),
+            Self::TooManyAttempts { retry_after } => {
+                write!(f, "Too many attempts, try again in {retry_after} seconds.")
+            }
             Self::BadRequest => {
                 f.write_str("The request could not be read. Please reload the page and try again.")
             }

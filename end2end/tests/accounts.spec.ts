@@ -71,7 +71,7 @@ for (const javaScript of [true, false]) {
       const email = uniqueEmail(javaScript ? "next-js" : "next-plain");
       const created = await request.post("/api/auth/signup", {
         form: { email, password: PASSWORD, display_name: "" },
-        headers: { accept: "application/json" },
+        headers: { accept: "application/json", origin: process.env.APP_BASE_URL ?? "" },
       });
       expect(created.status()).toBe(200);
 

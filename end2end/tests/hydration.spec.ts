@@ -64,3 +64,15 @@ test("the title follows client-side navigation", async ({ page }) => {
   await page.getByRole("link", { name: "Create an account" }).click();
   await expect(page).toHaveTitle("Sign up · Leptos Accounts");
 });
+
+test("pages hydrate under a nonce-based Content Security Policy", async ({ page }) => {
+  // Any CSP violation is logged as a console error, which fails every test;
+  // this one also checks that the policy is really there.
+  const response = await page.goto("/login");
+  const policy = response?.headers()["content-security-policy"] ?? "";
+  expect(policy).toMatch(/script-src 'nonce-[\w-]+' 'strict-dynamic' 'wasm-unsafe-eval'/);
+  const nonce = policy.match(/'nonce-([\w-]+)'/)?.[1];
+  await hydrated(page);
+  const second = await page.request.get("/login");
+  expect(second.headers()["content-security-policy"]).not.toContain(`'nonce-${nonce}'`);
+});

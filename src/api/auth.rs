@@ -87,6 +87,7 @@ pub async fn log_out() -> Result<(), AppError> {
         accounts.log_out(&token).await?;
     }
     web::clear_session_cookie();
+    web::clear_site_data();
     web::see_other_if_plain_form("/");
     Ok(())
 }

@@ -17,7 +17,7 @@ use super::{
 use crate::{accounts::SessionToken, error::AppError};
 
 /// Pages only a signed-in user may see.
-const PERSONAL_PAGES: [&str; 1] = ["/profile"];
+pub const PERSONAL_PAGES: [&str; 1] = ["/profile"];
 
 /// Resolves the session cookie to a user once per request and hands it to
 /// pages and server functions through the request's extensions. An

@@ -3,8 +3,10 @@
 
 pub mod config;
 pub mod db;
+pub mod document;
 pub mod health;
 pub mod middleware;
+pub mod security;
 pub mod state;
 pub mod telemetry;
 pub mod web;
@@ -15,13 +17,14 @@ use axum::{http::StatusCode, routing::get, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
-use crate::{
-    accounts::PasswordHasher,
-    app::{shell, App},
-};
+use crate::{accounts::PasswordHasher, app::App};
+use document::shell;
 
 /// Largest request body accepted (413 beyond): forms here are a few fields.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A request still unanswered after this long gets 408 and is dropped.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub use config::Config;
 pub use state::AppState;
 
@@ -48,8 +51,22 @@ pub fn router(state: AppState) -> Router {
         // Static files from the site root; anything else renders the
         // not-found page with status 404.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Outermost last: log, time out, bound the body, add security
+        // headers to every answer (refusals too), refuse cross-site writes.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::reject_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::from_fn(telemetry::log_request))
         .with_state(state)
@@ -90,6 +107,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .await
         .map_err(|error| ServeError::Bind(addr, error))?;
     let local_addr = listener.local_addr().map_err(ServeError::Io)?;
+    let mut config = config;
+    if config.public_origin == format!("http://{addr}") {
+        // The default origin is the address actually listened on (port 0
+        // picks one only now).
+        config.public_origin = format!("http://{local_addr}");
+    }
     let state = AppState::new(config, db.clone());
     // The first unknown-email log-in should not pay for the dummy hash.
     tokio::task::spawn_blocking(PasswordHasher::warm_up);

@@ -114,6 +114,17 @@ pub fn clear_session_cookie() {
     set_cookie(session_cookie_name(secure_cookies()), "", Some(0));
 }
 
+/// Asks the browser to drop everything it kept for this site: cached
+/// personal pages, cookies and storage. Sent on log-out.
+pub fn clear_site_data() {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.insert_header(
+            axum::http::HeaderName::from_static("clear-site-data"),
+            HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
+        );
+    }
+}
+
 /// True for a form posted by the browser itself (no JavaScript): it asks
 /// for HTML, not for the JSON a server-function call expects.
 fn plain_form_post() -> bool {

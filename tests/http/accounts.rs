@@ -394,9 +394,8 @@ async fn malformed_requests_get_4xx_never_500() {
     ];
     for (what, content_type, body) in cases {
         for path in [SIGNUP, LOGIN] {
-            let headers = content_type
-                .map(|value| vec![("content-type", value.to_owned())])
-                .unwrap_or_default();
+            let mut headers = vec![("origin", app.origin())];
+            headers.extend(content_type.map(|value| ("content-type", value.to_owned())));
             let reply = app
                 .send(Call {
                     method: "POST",

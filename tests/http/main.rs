@@ -8,3 +8,4 @@ mod database;
 mod health;
 mod pages;
 mod plain_forms;
+mod security;

@@ -12,6 +12,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: SqlitePool,
     pub database_url: String,
+    origin: String,
     _dir: TempDir,
 }
 
@@ -78,14 +79,21 @@ impl TestApp {
             database_url.clone(),
         );
         configure(&mut config);
+        let origin = config.public_origin.clone();
         let app = server::router(AppState::new(config, db.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             addr,
             db,
             database_url,
+            origin,
             _dir: dir,
         }
+    }
+
+    /// The public origin the app was configured with, as browsers send it.
+    pub fn origin(&self) -> String {
+        self.origin.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -152,6 +160,7 @@ impl TestApp {
                 "application/x-www-form-urlencoded".to_owned(),
             ),
             ("accept", accept.to_owned()),
+            ("origin", self.origin()),
         ];
         headers.extend(cookie.map(|cookie| ("cookie", cookie.to_owned())));
         self.send(Call {

@@ -1,0 +1,41 @@
+//! The HTML document that every server-rendered page is poured into, with
+//! its per-request Content Security Policy.
+
+use axum::http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
+use leptos::{nonce::use_nonce, prelude::*};
+use leptos_axum::ResponseOptions;
+use leptos_meta::MetaTags;
+
+use super::security::content_security_policy;
+use crate::app::App;
+
+/// leptos_axum mints a fresh nonce for every response and puts it on the
+/// hydration scripts; the CSP header allows exactly those scripts.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
+        let mut policy = content_security_policy(&nonce);
+        if cfg!(debug_assertions) {
+            // `cargo leptos watch` reloads the page over a websocket.
+            policy.push_str("; connect-src 'self' ws:");
+        }
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response.insert_header(CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
