@@ -25,6 +25,12 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       LEPTOS_SITE_ROOT: siteRoot,
       LEPTOS_ENV: "PROD",
       DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      // Every test signs up and logs in from 127.0.0.1; the per-IP limit is
+      // tested over HTTP, the per-account back-off in the browser.
+      AUTH_RATE_BURST: "10000",
+      AUTH_RATE_PER_MINUTE: "10000",
+      // A long first back-off keeps the "paused" test independent of speed.
+      LOGIN_BACKOFF_BASE_SECONDS: "30",
       RUST_LOG: process.env.RUST_LOG ?? "warn,leptos_accounts=info",
       NO_COLOR: "1",
     },

@@ -85,6 +85,27 @@ for (const javaScript of [true, false]) {
       await expect(page.locator(".details")).toContainText(email);
     });
 
+    test("repeated wrong passwords are paused with a clear message", async ({ page, request }) => {
+      const email = uniqueEmail(javaScript ? "pause-js" : "pause-plain");
+      await request.post("/api/auth/signup", {
+        form: { email, password: PASSWORD, display_name: "" },
+        headers: { accept: "application/json", origin: process.env.APP_BASE_URL ?? "" },
+      });
+      await page.goto("/login");
+      await ready(page);
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        await page.getByLabel("Email").fill(email);
+        await page.getByLabel("Password", { exact: true }).fill("wrong password, again");
+        // Wait for each answer: a click while the form is pending is ignored.
+        await Promise.all([
+          page.waitForResponse((response) => response.url().includes("/api/auth/login")),
+          page.getByRole("button", { name: "Log in" }).click(),
+        ]);
+        const expected = attempt < 6 ? "do not match an account" : /Too many attempts, try again in \d+ seconds/;
+        await expect(page.getByRole("alert")).toContainText(expected);
+      }
+    });
+
     test("sign-up problems are shown next to the fields and keep what was typed", async ({ page }) => {
       await page.goto("/signup");
       await ready(page);

@@ -5,7 +5,9 @@
 //! Security reasoning lives next to the code it concerns: the password
 //! policy in [`password`], hashing in [`hashing`], tokens in [`session`].
 
+pub mod audit;
 pub mod hashing;
+pub mod limits;
 pub mod password;
 pub mod session;
 
@@ -17,7 +19,9 @@ use crate::{
     error::AppError,
     validation::{check_display_name, check_email, Problem},
 };
+pub use audit::{Client, Event};
 pub use hashing::PasswordHasher;
+pub use limits::RateLimits;
 pub use session::SessionToken;
 
 /// A person with an account, as the product shows them.
@@ -61,19 +65,29 @@ pub struct NewSession {
 /// views do not each cost a database write.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 
+/// How many events "Recent activity" shows.
+pub const RECENT_ACTIVITY: i64 = 10;
+
 #[derive(Clone)]
 pub struct Accounts {
     db: SqlitePool,
     hasher: PasswordHasher,
     sessions: SessionPolicy,
+    limits: RateLimits,
 }
 
 impl Accounts {
-    pub fn new(db: SqlitePool, hasher: PasswordHasher, sessions: SessionPolicy) -> Self {
+    pub fn new(
+        db: SqlitePool,
+        hasher: PasswordHasher,
+        sessions: SessionPolicy,
+        limits: RateLimits,
+    ) -> Self {
         Self {
             db,
             hasher,
             sessions,
+            limits,
         }
     }
 
@@ -88,7 +102,9 @@ impl Accounts {
         email: &str,
         password: &str,
         display_name: &str,
+        client: &Client,
     ) -> Result<(User, NewSession), AppError> {
+        self.take_client_token(client).await?;
         let mut problems = Vec::new();
         let email = check_email(email).map_err(|p| problems.push(p)).ok();
         let password = password::check_new(password, email.as_deref().unwrap_or_default())
@@ -126,6 +142,7 @@ impl Accounts {
             Err(error) => return Err(internal("create user", error)),
         };
         let session = self.start_session(user.id, false).await?;
+        audit::record(&self.db, Event::SignUp, Some(user.id), client).await;
         Ok((user, session))
     }
 
@@ -136,7 +153,9 @@ impl Accounts {
         email: &str,
         password: &str,
         remember: bool,
+        client: &Client,
     ) -> Result<(User, NewSession), AppError> {
+        self.take_client_token(client).await?;
         let email = email.trim();
         let mut problems = Vec::new();
         if email.is_empty() {
@@ -148,25 +167,89 @@ impl Accounts {
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));
         }
-        // Sign-up never accepts an over-long password, so it cannot match.
-        let Ok(password) = password::normalise(password) else {
-            return Err(AppError::InvalidCredentials);
-        };
-
+        let key = email_key(email);
         let found: Option<(i64, String)> =
             sqlx::query_as("SELECT id, password_hash FROM users WHERE email_key = ?")
-                .bind(email_key(email))
+                .bind(&key)
                 .fetch_optional(&self.db)
                 .await
                 .map_err(|error| internal("find user", error))?;
         let (user_id, stored) = found.unzip();
-        if !self.hasher.verify(password.into_bytes(), stored).await? {
-            return Err(AppError::InvalidCredentials);
+
+        // Back-off per address, known or not, before any hashing.
+        let failures: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT failures, last_failure_at FROM login_failures WHERE email_key = ?",
+        )
+        .bind(&key)
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|error| internal("read failures", error))?;
+        if let Some((failures, last_failure_at)) = failures {
+            let wait = self.limits.account_wait(failures, last_failure_at, now());
+            if wait > 0 {
+                audit::record(&self.db, Event::RateLimited, user_id, client).await;
+                return Err(AppError::TooManyAttempts { retry_after: wait });
+            }
         }
-        let user_id = user_id.ok_or(AppError::InvalidCredentials)?;
+
+        // Sign-up never accepts an over-long password, so it cannot match.
+        let verified = match password::normalise(password) {
+            Ok(password) => self.hasher.verify(password.into_bytes(), stored).await?,
+            Err(_) => false,
+        };
+        let Some(user_id) = user_id.filter(|_| verified) else {
+            self.count_failure(&key).await?;
+            audit::record(&self.db, Event::LogInFailed, user_id, client).await;
+            return Err(AppError::InvalidCredentials);
+        };
+        sqlx::query("DELETE FROM login_failures WHERE email_key = ?")
+            .bind(&key)
+            .execute(&self.db)
+            .await
+            .map_err(|error| internal("clear failures", error))?;
         let user = self.user(user_id).await?;
         let session = self.start_session(user.id, remember).await?;
+        audit::record(&self.db, Event::LogIn, Some(user.id), client).await;
         Ok((user, session))
+    }
+
+    /// The user's latest security events, newest first.
+    pub async fn recent_activity(&self, user_id: i64) -> Result<Vec<audit::Entry>, AppError> {
+        audit::recent(&self.db, user_id, RECENT_ACTIVITY)
+            .await
+            .map_err(|error| internal("read activity", error))
+    }
+
+    /// Records an event for the callers that act outside this module.
+    pub async fn record(&self, event: Event, user_id: Option<i64>, client: &Client) {
+        audit::record(&self.db, event, user_id, client).await;
+    }
+
+    async fn take_client_token(&self, client: &Client) -> Result<(), AppError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |elapsed| elapsed.as_secs_f64());
+        let taken = self
+            .limits
+            .take(&self.db, &format!("ip:{}", client.ip), now)
+            .await;
+        if taken.is_err() {
+            audit::record(&self.db, Event::RateLimited, None, client).await;
+        }
+        taken
+    }
+
+    async fn count_failure(&self, email_key: &str) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO login_failures (email_key, failures, last_failure_at) VALUES (?1, 1, ?2) \
+             ON CONFLICT (email_key) DO UPDATE SET failures = failures + 1, last_failure_at = ?2",
+        )
+        .bind(email_key)
+        .bind(now())
+        .execute(&self.db)
+        .await
+        .map_err(|error| internal("count failure", error))?;
+        Ok(())
     }
 
     /// Ends the session; the token is worthless afterwards.
@@ -218,9 +301,10 @@ impl Accounts {
         &self,
         user_id: i64,
         display_name: &str,
+        client: &Client,
     ) -> Result<User, AppError> {
         let display_name = check_display_name(display_name).map_err(AppError::invalid)?;
-        sqlx::query_as::<_, User>(
+        let user = sqlx::query_as::<_, User>(
             "UPDATE users SET display_name = ?, updated_at = unixepoch() \
              WHERE id = ? RETURNING id, email, display_name, created_at",
         )
@@ -229,7 +313,9 @@ impl Accounts {
         .fetch_optional(&self.db)
         .await
         .map_err(|error| internal("update display name", error))?
-        .ok_or(AppError::NotSignedIn)
+        .ok_or(AppError::NotSignedIn)?;
+        audit::record(&self.db, Event::ProfileChanged, Some(user_id), client).await;
+        Ok(user)
     }
 
     async fn user(&self, id: i64) -> Result<User, AppError> {

@@ -20,7 +20,9 @@ pub async fn sign_up(
 
     let display_name = display_name.unwrap_or_default();
     let accounts = web::accounts()?;
-    let result = accounts.sign_up(&email, &password, &display_name).await;
+    let result = accounts
+        .sign_up(&email, &password, &display_name, &web::client())
+        .await;
     let reply = FormReply::new(
         crate::api::FormId::SignUp,
         "/signup",
@@ -52,7 +54,9 @@ pub async fn log_in(
 
     let accounts = web::accounts()?;
     let remember = remember.is_some_and(|value| !value.is_empty());
-    let result = accounts.log_in(&email, &password, remember).await;
+    let result = accounts
+        .log_in(&email, &password, remember, &web::client())
+        .await;
     let next = next
         .as_deref()
         .and_then(super::safe_next)
@@ -85,6 +89,15 @@ pub async fn log_out() -> Result<(), AppError> {
     let accounts = web::accounts()?;
     if let Some(token) = web::session_token() {
         accounts.log_out(&token).await?;
+        if let Some(user) = web::current_user() {
+            accounts
+                .record(
+                    crate::accounts::Event::LogOut,
+                    Some(user.id),
+                    &web::client(),
+                )
+                .await;
+        }
     }
     web::clear_session_cookie();
     web::clear_site_data();

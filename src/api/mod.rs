@@ -35,6 +35,17 @@ impl Profile {
     }
 }
 
+/// One line of "Recent activity".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// `YYYY-MM-DD HH:MM UTC`.
+    pub at: String,
+    pub what: String,
+    pub ip: String,
+    /// The browser's user agent, as it sent it.
+    pub device: String,
+}
+
 /// Which form a failed plain (JavaScript-free) submission came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FormId {

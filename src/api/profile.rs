@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::Profile;
+use super::{Activity, Profile};
 use crate::error::AppError;
 
 /// `POST /api/profile/display-name` with `display_name`: changes the
@@ -22,7 +22,7 @@ pub async fn update_display_name(display_name: String) -> Result<Profile, AppErr
         return Err(reply.failure(AppError::NotSignedIn));
     };
     match web::accounts()?
-        .update_display_name(user.id, &display_name)
+        .update_display_name(user.id, &display_name, &web::client())
         .await
     {
         Ok(user) => {
@@ -31,4 +31,25 @@ pub async fn update_display_name(display_name: String) -> Result<Profile, AppErr
         }
         Err(error) => Err(reply.failure(error)),
     }
+}
+
+/// `POST /api/profile/activity`: the signed-in user's last ten security
+/// events (log-ins, failed attempts, changes), newest first. 401 when not
+/// signed in.
+#[server(prefix = "/api/profile", endpoint = "activity")]
+pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
+    use crate::accounts::Event;
+    use crate::server::web;
+
+    let user = web::current_user().ok_or(AppError::NotSignedIn)?;
+    let entries = web::accounts()?.recent_activity(user.id).await?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| Activity {
+            at: web::utc_date_time(entry.at),
+            what: Event::describe(&entry.kind).to_owned(),
+            ip: entry.ip,
+            device: entry.user_agent,
+        })
+        .collect())
 }

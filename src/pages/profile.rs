@@ -7,7 +7,11 @@ use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::{
-    api::{auth::take_form_echo, profile::UpdateDisplayName, FormId, Profile},
+    api::{
+        auth::take_form_echo,
+        profile::{recent_activity, UpdateDisplayName},
+        FormId, Profile,
+    },
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
@@ -70,6 +74,38 @@ fn ProfileDetails(profile: Profile) -> impl IntoView {
             <div><dt>"Member since"</dt><dd><time datetime=profile.member_since.clone()>{profile.member_since.clone()}</time></dd></div>
         </dl>
         <DisplayNameForm current=profile.display_name/>
+        <RecentActivity/>
+    }
+}
+
+/// The user's latest security events, so they can spot what they did not do.
+#[component]
+fn RecentActivity() -> impl IntoView {
+    let account = AccountState::expect();
+    // Refreshed whenever the account changes (a new name, say).
+    let activity = Resource::new(move || account.user.get(), |_| recent_activity());
+    view! {
+        <h2>"Recent activity"</h2>
+        <Transition>
+            {move || Suspend::new(async move {
+                let entries = activity.await.unwrap_or_default();
+                view! {
+                    <ol class="card activity">
+                        {entries
+                            .into_iter()
+                            .map(|entry| view! {
+                                <li>
+                                    <strong>{entry.what}</strong>
+                                    <span class="muted">{format!(" · {} · {}", entry.at, entry.ip)}</span>
+                                    <br/>
+                                    <small class="muted">{entry.device}</small>
+                                </li>
+                            })
+                            .collect_view()}
+                    </ol>
+                }
+            })}
+        </Transition>
     }
 }
 

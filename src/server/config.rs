@@ -9,13 +9,19 @@
 //! | `SESSION_IDLE_MINUTES` | `4320` (3 days) | a session ends after this long without a request |
 //! | `SESSION_LIFETIME_DAYS` | `30` | a session ends this long after log-in, however active |
 //! | `PASSWORD_HASH_CONCURRENCY` | number of CPUs | password hashes computed at once (each uses 19 MiB) |
+//! | `TRUSTED_PROXY` | none | IP address of a reverse proxy; only its `X-Forwarded-For` is believed |
+//! | `AUTH_RATE_BURST` | `20` | sign-up/log-in requests a client IP may make at once |
+//! | `AUTH_RATE_PER_MINUTE` | `20` | such requests a client IP regains per minute |
+//! | `LOGIN_FREE_FAILURES` | `5` | failed log-ins on one address before back-off starts |
+//! | `LOGIN_BACKOFF_BASE_SECONDS` | `1` | first wait after the free failures; doubles with each further failure |
+//! | `LOGIN_BACKOFF_MAX_SECONDS` | `900` | longest wait between attempts on one address |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
 
-use std::{fmt, str::FromStr, time::Duration};
+use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
 
 use leptos::prelude::{get_configuration, LeptosOptions};
 
-use crate::accounts::SessionPolicy;
+use crate::accounts::{RateLimits, SessionPolicy};
 
 /// The database used when `DATABASE_URL` is not set: a file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/accounts.db";
@@ -29,6 +35,9 @@ pub struct Config {
     pub public_origin: String,
     pub sessions: SessionPolicy,
     pub hash_concurrency: usize,
+    pub limits: RateLimits,
+    /// The reverse proxy whose `X-Forwarded-For` names the client.
+    pub trusted_proxy: Option<IpAddr>,
 }
 
 /// A setting that is present but cannot be used.
@@ -67,12 +76,33 @@ impl Config {
         };
         let hash_concurrency =
             number::<usize>("PASSWORD_HASH_CONCURRENCY")?.unwrap_or_else(default_hash_concurrency);
+        let default_limits = RateLimits::default();
+        let limits = RateLimits {
+            ip_burst: number("AUTH_RATE_BURST")?.unwrap_or(default_limits.ip_burst),
+            ip_per_minute: number("AUTH_RATE_PER_MINUTE")?.unwrap_or(default_limits.ip_per_minute),
+            free_failures: number("LOGIN_FREE_FAILURES")?.unwrap_or(default_limits.free_failures),
+            backoff_base: number::<u64>("LOGIN_BACKOFF_BASE_SECONDS")?
+                .map_or(default_limits.backoff_base, Duration::from_secs),
+            backoff_max: number::<u64>("LOGIN_BACKOFF_MAX_SECONDS")?
+                .map_or(default_limits.backoff_max, Duration::from_secs),
+        };
+        let trusted_proxy = var("TRUSTED_PROXY")?
+            .map(|value| {
+                value.parse::<IpAddr>().map_err(|_| {
+                    ConfigError(format!(
+                        "TRUSTED_PROXY must be an IP address, not {value:?}"
+                    ))
+                })
+            })
+            .transpose()?;
         Ok(Self {
             leptos_options,
             database_url,
             public_origin,
             sessions,
             hash_concurrency,
+            limits,
+            trusted_proxy,
         })
     }
 
@@ -85,6 +115,8 @@ impl Config {
             database_url,
             sessions: SessionPolicy::default(),
             hash_concurrency: default_hash_concurrency(),
+            limits: RateLimits::default(),
+            trusted_proxy: None,
         }
     }
 

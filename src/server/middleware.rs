@@ -1,9 +1,11 @@
 //! Request middleware: who is signed in, which pages need it, and HTTP
 //! status codes for server-function errors.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{header::LOCATION, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -14,7 +16,10 @@ use super::{
     web::{encode_query, read_cookie, session_cookie_name, CurrentUser},
     AppState,
 };
-use crate::{accounts::SessionToken, error::AppError};
+use crate::{
+    accounts::{Client, SessionToken},
+    error::AppError,
+};
 
 /// Pages only a signed-in user may see.
 pub const PERSONAL_PAGES: [&str; 1] = ["/profile"];
@@ -55,8 +60,42 @@ pub async fn resolve_session(
         return response;
     }
 
+    let client = client(&request, state.config.trusted_proxy);
     request.extensions_mut().insert(CurrentUser(user));
+    request.extensions_mut().insert(client);
     next.run(request).await
+}
+
+/// The client's IP address: the socket's peer, unless that peer is the
+/// trusted proxy, in which case the address the proxy appended last to
+/// `X-Forwarded-For`. Entries a client wrote itself come earlier in that
+/// header and are ignored, so rotating them gains nothing.
+fn client(request: &Request, trusted_proxy: Option<IpAddr>) -> Client {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let forwarded = || {
+        request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .next_back()
+            .and_then(|last| last.trim().parse::<IpAddr>().ok())
+    };
+    let ip = match (peer, trusted_proxy) {
+        (Some(peer), Some(proxy)) if peer == proxy => forwarded().unwrap_or(peer),
+        (Some(peer), _) => peer,
+        (None, _) => return Client::new("unknown".into(), ""),
+    };
+    let user_agent = request
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    Client::new(ip.to_string(), user_agent)
 }
 
 /// Server functions answer every error with 500; this gives each error
@@ -77,6 +116,11 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::TooManyAttempts { retry_after } = error {
+            parts
+                .headers
+                .insert(axum::http::header::RETRY_AFTER, retry_after.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -118,10 +118,13 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tokio::task::spawn_blocking(PasswordHasher::warm_up);
 
     tracing::info!("listening on http://{local_addr}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(telemetry::shutdown_signal())
-        .await
-        .map_err(ServeError::Io)?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(telemetry::shutdown_signal())
+    .await
+    .map_err(ServeError::Io)?;
 
     // Closing the pool checkpoints the write-ahead log into the database file.
     db.close().await;

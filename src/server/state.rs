@@ -24,6 +24,7 @@ impl AppState {
             db.clone(),
             PasswordHasher::new(config.hash_concurrency),
             config.sessions,
+            config.limits,
         );
         Self {
             leptos_options: config.leptos_options.clone(),

@@ -12,7 +12,7 @@ use leptos_axum::ResponseOptions;
 
 use super::AppState;
 use crate::{
-    accounts::{Accounts, NewSession, SessionToken, User},
+    accounts::{Accounts, Client, NewSession, SessionToken, User},
     api::{FormEcho, FormId, Profile},
     error::AppError,
     validation::{Field, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS},
@@ -53,6 +53,14 @@ pub fn accounts() -> Result<Accounts, AppError> {
 
 fn secure_cookies() -> bool {
     use_context::<AppState>().is_some_and(|state| state.config.secure_cookies())
+}
+
+/// Where this request came from (IP and user agent), resolved once by
+/// [`super::middleware::resolve_session`].
+pub fn client() -> Client {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<Client>().cloned())
+        .unwrap_or_else(|| Client::new("unknown".into(), ""))
 }
 
 pub fn current_user() -> Option<User> {
@@ -241,6 +249,17 @@ pub fn encode_query(value: &str) -> String {
         .collect()
 }
 
+/// `YYYY-MM-DD HH:MM UTC` of a Unix time.
+pub fn utc_date_time(unix_secs: i64) -> String {
+    let minutes = unix_secs.rem_euclid(86_400) / 60;
+    format!(
+        "{} {:02}:{:02} UTC",
+        utc_date(unix_secs),
+        minutes / 60,
+        minutes % 60
+    )
+}
+
 /// `YYYY-MM-DD` of a Unix time, in UTC (days-to-civil, H. Hinnant).
 fn utc_date(unix_secs: i64) -> String {
     let days = unix_secs.div_euclid(86_400);
@@ -267,6 +286,7 @@ mod tests {
         assert_eq!(utc_date(951_782_400), "2000-02-29");
         assert_eq!(utc_date(1_795_305_600), "2026-11-22");
         assert_eq!(utc_date(1_795_391_999), "2026-11-22");
+        assert_eq!(utc_date_time(1_795_391_999), "2026-11-22 23:59 UTC");
     }
 
     #[test]

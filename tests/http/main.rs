@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod database;
 mod health;
+mod limits;
 mod pages;
 mod plain_forms;
 mod security;

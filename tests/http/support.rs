@@ -81,7 +81,13 @@ impl TestApp {
         configure(&mut config);
         let origin = config.public_origin.clone();
         let app = server::router(AppState::new(config, db.clone()));
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+        });
         Self {
             addr,
             db,
