@@ -72,8 +72,10 @@ clippy:
 test-rust:
 	cargo test --locked --release --no-default-features --features ssr
 
+# --precompress writes .br and .gz beside each asset; the server picks one
+# by Accept-Encoding.
 build-release:
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 test-e2e: $(NODE_STAMP) browser
 	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" npx playwright test

@@ -2,7 +2,7 @@
 //! around it is server-only: `server::document`.)
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -31,7 +31,6 @@ pub fn App() -> impl IntoView {
     AccountState::provide();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/leptos_accounts.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|page: String| format!("{page} · {SITE_NAME}")/>
         <Router>

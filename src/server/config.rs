@@ -56,9 +56,17 @@ impl Config {
     /// Reads the settings from the environment, falling back to the
     /// documented defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let leptos_options = get_configuration(None)
+        let mut leptos_options = get_configuration(None)
             .map_err(|error| ConfigError(format!("invalid LEPTOS_* setting: {error}")))?
             .leptos_options;
+        // A release build leaves hash.txt beside the binary; its asset names
+        // carry those hashes, so use them unless told otherwise.
+        if var("LEPTOS_HASH_FILES")?.is_none() {
+            leptos_options.hash_files = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.join(&*leptos_options.hash_file)))
+                .is_some_and(|path| path.exists());
+        }
         let database_url = var("DATABASE_URL")?.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let public_origin = match var("APP_ORIGIN")? {
             Some(origin) => parse_origin(&origin)?,

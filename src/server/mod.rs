@@ -61,6 +61,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::security_headers,
         ))
+        // Pages and API answers are compressed on the fly; static assets
+        // are served precompressed and pass through untouched.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))

@@ -44,11 +44,13 @@ pub async fn reject_cross_site(
         );
         error_response(&AppError::Forbidden)
     };
-    // The answer depends on these request headers: caches must key on them.
-    response.headers_mut().append(
-        header::VARY,
-        HeaderValue::from_static("Sec-Fetch-Site, Origin"),
-    );
+    if !safe_method {
+        // The answer depends on these request headers: caches must key on them.
+        response.headers_mut().append(
+            header::VARY,
+            HeaderValue::from_static("Sec-Fetch-Site, Origin"),
+        );
+    }
     response
 }
 
@@ -105,7 +107,9 @@ pub async fn security_headers(
             session_cookie_name(state.config.secure_cookies()),
         )
         .is_some();
+    let hashed_asset = state.leptos_options.hash_files && request.uri().path().starts_with("/pkg/");
     let mut response = next.run(request).await;
+    let response_ok = response.status().is_success();
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -135,6 +139,16 @@ pub async fn security_headers(
         .is_some_and(|value| value.starts_with("text/html"));
     if personal {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if hashed_asset && response_ok {
+        // The name changes whenever the content does.
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+        // Served as .br, .gz or plain by Accept-Encoding: caches must key on it.
+        if !headers.contains_key(header::VARY) {
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     } else if is_html && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
