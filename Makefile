@@ -4,7 +4,7 @@
 #   make test    every check: formatting, clippy (server and browser builds),
 #                Rust tests, and the browser tests in Chromium
 #   make dev     rebuild and reload on every change (cargo leptos watch)
-#   make bench   measure log-in cost against the release server (wrk)
+#   make bench   benchmark the release server (wrk) and print a table
 #   make tools   install the pinned toolchain only
 #
 # Each target installs what is missing first, at the pinned versions, and
@@ -55,9 +55,15 @@ dev: tools
 test: tools check-fmt clippy test-rust build-release test-e2e
 	@echo "make test: all checks passed"
 
+CEILING_TARGET := $(HOME)/.cache/leptos-accounts/ceiling
+
+# Server benchmark (bench/run.sh) against the ceiling (bench/ceiling), then
+# the cost of one log-in (bench/login.sh). Not part of `make test`.
 bench: tools build-release
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
 		{ echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	CARGO_TARGET_DIR="$(CEILING_TARGET)" cargo build --locked --release --manifest-path bench/ceiling/Cargo.toml
+	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" CEILING_BIN="$(CEILING_TARGET)/release/ceiling" bash bench/run.sh
 	APP_BIN="$(SERVER_BIN)" bash bench/login.sh
 
 # ---- Steps ------------------------------------------------------------------

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The server benchmark (make bench): the release server on a free loopback
+# port with a throwaway database of 10,000 users, measured with wrk; the
+# ceiling is a minimal axum server answering a page of the same size.
+# Each run is bounded by BENCH_SECONDS (default 10) and talks only to
+# 127.0.0.1. Prints a table; writes bench/results/latest.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=${APP_BIN:?set APP_BIN to the release server binary}
+site_root=${APP_SITE_ROOT:-target/site}
+ceiling=${CEILING_BIN:?set CEILING_BIN to the ceiling server binary}
+duration=${BENCH_SECONDS:-10}
+users=${BENCH_USERS:-10000}
+results=bench/results
+mkdir -p "$results"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts a server whose log says "listening on http://ADDR"; sets $base.
+start() {
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
+  server_pid=$!
+  for _ in $(seq 200); do
+    base=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -1 | sed 's/listening on //' || true)
+    [ -n "$base" ] && return 0
+    sleep 0.05
+  done
+  echo "server did not start:" >&2; cat "$log" >&2; exit 1
+}
+
+# wrk with latency percentiles; prints "req/s p50_ms p99_ms non2xx".
+measure() {
+  wrk --latency "$@" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /Non-2xx/ { bad = $4 }
+    /non-200 answers/ { bad = $3 }
+    END { printf "%s %.3f %.3f %d\n", rps, p50, p99, bad + 0 }'
+}
+
+echo "preparing: $users users, $duration s per run, $(nproc) CPUs"
+LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT="$site_root" LEPTOS_ENV=PROD \
+  DATABASE_URL="sqlite://$work/bench.db" RUST_LOG=warn,leptos_accounts::server=info NO_COLOR=1 \
+  AUTH_RATE_BURST=1000000000 AUTH_RATE_PER_MINUTE=1000000000 \
+  start "$work/app.log" "$bin"
+app_pid=$server_pid
+app=$base
+export BENCH_ORIGIN=$app
+
+curl -fs -o /dev/null -H 'accept: application/json' -H "origin: $app" \
+  --data 'email=bench%40example.com&password=violet+kettle+marching+north' "$app/api/auth/signup"
+phc=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT password_hash FROM users').fetchone()[0])" "$work/bench.db")
+python3 bench/seed.py "$work/bench.db" "$users" "$phc" >/dev/null
+cookie=$(curl -fs -o /dev/null -D - -H 'accept: application/json' -H "origin: $app" \
+  --data 'email=bench%40example.com&password=violet+kettle+marching+north' "$app/api/auth/login" \
+  | grep -io '^set-cookie: session=[^;]*' | sed 's/^[Ss]et-[Cc]ookie: //')
+asset=$(curl -fs "$app/login" | grep -o '/pkg/leptos_accounts\.[A-Za-z0-9_-]*\.wasm' | head -1)
+page_bytes=$(curl -fs "$app/" | wc -c)
+
+start "$work/ceiling.log" "$ceiling" "$page_bytes" 127.0.0.1:0
+ceiling_url=$base
+
+run() { # name, then wrk arguments
+  local name=$1; shift
+  read -r rps p50 p99 bad < <(measure "$@")
+  printf '%s %s %s %s %s\n' "$name" "$rps" "$p50" "$p99" "$bad" >>"$work/rows"
+}
+
+run "ceiling: static HTML of the same size" -t2 -c32 -d"${duration}s" "$ceiling_url/"
+run "GET / (anonymous, server-rendered)" -t2 -c32 -d"${duration}s" "$app/"
+run "GET /profile (signed in)" -t2 -c32 -d"${duration}s" -H "Cookie: $cookie" "$app/profile"
+run "POST /api/auth/login (argon2)" -t2 -c8 -d"${duration}s" -s bench/login.lua "$app/api/auth/login"
+run "GET hashed asset (wasm, br)" -t2 -c32 -d"${duration}s" -H "Accept-Encoding: br" "$app$asset"
+# Pages while log-ins saturate the hashing pool.
+wrk -t1 -c8 -d"$((duration + 2))s" -s bench/login.lua "$app/api/auth/login" >"$work/flood.txt" &
+flood=$!
+sleep 1
+run "GET / during a log-in flood" -t1 -c32 -d"${duration}s" "$app/"
+wait "$flood"
+
+peak_rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$app_pid/status")
+
+python3 - "$work/rows" "$results/latest.json" "$peak_rss_kib" "$page_bytes" "$duration" "$users" <<'PY'
+import json, sys, datetime, os
+rows_path, out, rss, page_bytes, duration, users = sys.argv[1:7]
+rows = []
+for line in open(rows_path):
+    *name, rps, p50, p99, bad = line.split()
+    rows.append({"name": " ".join(name), "requests_per_second": float(rps),
+                 "p50_ms": float(p50), "p99_ms": float(p99), "non_2xx": int(bad)})
+ceiling = rows[0]["requests_per_second"]
+for row in rows:
+    row["ratio_to_ceiling"] = round(row["requests_per_second"] / ceiling, 4)
+result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+          "cpus": os.cpu_count(), "seconds_per_run": int(duration), "seeded_users": int(users),
+          "home_page_bytes": int(page_bytes), "server_peak_rss_kib": int(rss), "runs": rows}
+json.dump(result, open(out, "w"), indent=2)
+print(f"{'run':44} {'req/s':>10} {'ratio':>7} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8}")
+for row in rows:
+    print(f"{row['name']:44} {row['requests_per_second']:>10.1f} {row['ratio_to_ceiling']:>7.3f} "
+          f"{row['p50_ms']:>9.2f} {row['p99_ms']:>9.2f} {row['non_2xx']:>8}")
+print(f"server peak RSS: {int(rss) / 1024:.1f} MiB; home page: {page_bytes} B; results: {out}")
+PY
