@@ -161,10 +161,7 @@ async fn every_sign_up_problem_is_reported_with_422() {
         .await;
     assert_eq!(reply.status, 422);
     assert!(reply.body.contains("EmailMalformed") && reply.body.contains("PasswordTooShort"));
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let users = app.count("users").await;
     assert_eq!(users, 0);
 }
 
@@ -195,10 +192,7 @@ async fn simultaneous_sign_ups_with_one_email_make_one_account() {
     let mut statuses = vec![a.status, b.status, c.status];
     statuses.sort_unstable();
     assert_eq!(statuses, vec![200, 409, 409], "{a:?} {b:?} {c:?}");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let users = app.count("users").await;
     assert_eq!(users, 1);
 }
 
@@ -272,13 +266,7 @@ async fn remember_me_makes_the_cookie_outlive_the_browser() {
         set_cookie.contains(&format!("Max-Age={}", 30 * 24 * 60 * 60)),
         "{set_cookie}"
     );
-    let reply = app
-        .post_form(
-            LOGIN,
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.log_in("ada@example.com", PASSWORD).await;
     assert!(!reply.set_cookie("session").unwrap().contains("Max-Age"));
 }
 
@@ -293,10 +281,7 @@ async fn log_out_ends_the_session_on_the_server() {
         cleared.starts_with("session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let sessions = app.count("sessions").await;
     assert_eq!(sessions, 0);
     // The old cookie no longer opens the profile.
     let profile = app.get_with_cookie("/profile", &cookie).await;
@@ -494,16 +479,8 @@ async fn sessions_end_after_the_idle_timeout_and_the_lifetime() {
     assert_eq!(app.get_with_cookie("/profile", &old).await.status, 303);
     assert_eq!(app.get_with_cookie("/profile", &fresh).await.status, 200);
     // The next log-in sweeps the dead sessions away.
-    app.post_form(
-        LOGIN,
-        &[("email", "fresh@example.com"), ("password", PASSWORD)],
-        None,
-    )
-    .await;
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    app.log_in("fresh@example.com", PASSWORD).await;
+    let sessions = app.count("sessions").await;
     assert_eq!(sessions, 2, "the fresh session and the new one");
 }
 

@@ -51,13 +51,7 @@ async fn the_sixth_rapid_wrong_password_is_refused_with_retry_after() {
         .unwrap();
     assert!(retry_after >= 1);
     // Even the right password waits: nothing is evaluated during back-off.
-    let right = app
-        .post_form(
-            LOGIN,
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let right = app.log_in("ada@example.com", PASSWORD).await;
     assert_eq!(right.status, 429);
 }
 
@@ -82,18 +76,9 @@ async fn a_successful_log_in_after_the_back_off_resets_the_count() {
         .execute(&app.db)
         .await
         .unwrap();
-    let reply = app
-        .post_form(
-            LOGIN,
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.log_in("ada@example.com", PASSWORD).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let rows = app.count("login_failures").await;
     assert_eq!(rows, 0);
 }
 
@@ -105,13 +90,7 @@ async fn after_100_consecutive_failures_no_password_is_evaluated() {
         .execute(&app.db)
         .await
         .unwrap();
-    let reply = app
-        .post_form(
-            LOGIN,
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.log_in("ada@example.com", PASSWORD).await;
     assert_eq!(reply.status, 429);
 }
 
@@ -226,24 +205,14 @@ async fn every_account_event_is_audited_without_secrets() {
     );
 
     // The user sees it as "Recent activity", newest first, at most ten.
-    let login = app
-        .post_form(
-            LOGIN,
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let login = app.log_in("ada@example.com", PASSWORD).await;
     assert_eq!(login.status, 429, "still backing off");
     sqlx::query("DELETE FROM login_failures")
         .execute(&app.db)
         .await
         .unwrap();
     let cookie = app
-        .post_form(
-            LOGIN,
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-            None,
-        )
+        .log_in("ada@example.com", PASSWORD)
         .await
         .cookie("session")
         .unwrap();

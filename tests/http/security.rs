@@ -70,10 +70,7 @@ async fn cross_site_posts_to_every_server_function_are_refused_and_change_nothin
             );
         }
     }
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let users = app.count("users").await;
     assert_eq!(users, 1, "no sign-up went through");
     let name: String = sqlx::query_scalar("SELECT display_name FROM users")
         .fetch_one(&app.db)
@@ -261,9 +258,6 @@ async fn no_server_function_changes_state_on_get() {
             reply.status
         );
     }
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let users = app.count("users").await;
     assert_eq!(users, 0);
 }

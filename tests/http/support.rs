@@ -231,6 +231,24 @@ impl TestApp {
         .expect("request thread")
     }
 
+    /// Logs in the way an API client does.
+    pub async fn log_in(&self, email: &str, password: &str) -> Reply {
+        self.post_form(
+            "/api/auth/login",
+            &[("email", email), ("password", password)],
+            None,
+        )
+        .await
+    }
+
+    /// The number of rows in `table`.
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(&self.db)
+            .await
+            .expect("count rows")
+    }
+
     /// Signs up `email` with a valid password and returns the session cookie.
     pub async fn sign_up(&self, email: &str) -> String {
         let reply = self
