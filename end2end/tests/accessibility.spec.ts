@@ -1,0 +1,57 @@
+import AxeBuilder from "@axe-core/playwright";
+import { test, expect, hydrated } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+// WCAG 2.1 A/AA checks by axe-core on every page, in both colour schemes,
+// including a form showing its errors and the signed-in profile.
+const PASSWORD = "violet kettle marching north";
+
+async function audit(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  const found = results.violations.map(
+    (violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(" ")).join(", ")})`,
+  );
+  expect(found, `${what}: accessibility violations`).toEqual([]);
+}
+
+for (const colorScheme of ["light", "dark"] as const) {
+  test.describe(`${colorScheme} theme`, () => {
+    test.use({ colorScheme });
+
+    test("every page passes WCAG 2.1 AA checks", async ({ page }) => {
+      for (const path of ["/", "/signup", "/login", "/does-not-exist"]) {
+        await page.goto(path);
+        await hydrated(page);
+        await audit(page, path);
+      }
+
+      await page.goto("/signup");
+      await hydrated(page);
+      await page.getByLabel("Email").fill("not an email");
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await expect(page.getByRole("alert")).toBeVisible();
+      await audit(page, "/signup with errors");
+
+      const email = `a11y-${colorScheme}-${Date.now()}@example.com`;
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await expect(page.locator(".activity li")).toHaveCount(1);
+      await audit(page, "/profile");
+    });
+  });
+}
+
+test("the checker catches a real violation", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.evaluate(() => {
+    const input = document.createElement("input");
+    input.type = "text";
+    document.querySelector("main")?.append(input);
+  });
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a"]).analyze();
+  expect(results.violations.map((violation) => violation.id)).toContain("label");
+});
