@@ -82,9 +82,10 @@ test-rust:
 	cargo test --locked --release --no-default-features --features ssr
 
 # --precompress writes .br and .gz beside each asset; the server picks one
-# by Accept-Encoding.
+# by Accept-Encoding. --split moves lazy routes (sign-up, profile) into WASM
+# chunks that load when those pages are visited.
 build-release:
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 
 test-e2e: $(NODE_STAMP) browser
 	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" npx playwright test

@@ -18,13 +18,21 @@ pub mod server;
 
 /// The browser entry point: hydrates the server-rendered page, then marks the
 /// document so that people and tests can tell the page has become interactive.
+///
+/// Hydration is asynchronous because some pages are lazy routes whose code
+/// arrives as a separate WASM chunk; the marker waits for all of it.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    if let Some(root) = leptos::prelude::document().document_element() {
-        // Styles use this to reveal controls that need JavaScript.
-        let _ = root.set_attribute("data-hydrated", "");
-    }
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document().body().expect("a <body>");
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        if let Some(root) = leptos::prelude::document().document_element() {
+            // Styles use this to reveal controls that need JavaScript.
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
 }
