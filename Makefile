@@ -26,6 +26,11 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/leptos-accounts/target
 # cargo-leptos passes this to the compiler; plain cargo commands pass the same
 # value so that they reuse its build instead of rebuilding Leptos.
 export LEPTOS_OUTPUT_NAME := leptos_accounts
+# The browser bundle names source files in its panic locations: strip the
+# build machine's directories from them (smaller, and nothing about this
+# machine ships). cargo-leptos adds its own flags to these.
+CARGO_HOME ?= $(HOME)/.cargo
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)/registry/src/= --remap-path-prefix=$(CURDIR)/=
 # cargo-leptos finds sass and wasm-opt (npm packages) on PATH.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 

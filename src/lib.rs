@@ -24,6 +24,9 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Panic messages in the console help during development; the release
+    // bundle leaves the hook (and its formatting code) out.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
         let body = leptos::prelude::document().body().expect("a <body>");

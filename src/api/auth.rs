@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{FormEcho, Profile};
+use super::Profile;
 use crate::error::AppError;
 
 /// `POST /api/auth/signup` with `email`, `password`, `display_name`
@@ -111,13 +111,4 @@ pub async fn current_user() -> Result<Option<Profile>, AppError> {
     use crate::server::web;
 
     Ok(web::current_user().map(|user| web::profile(&user)))
-}
-
-/// `POST /api/auth/form-echo`: what the last plain form post left for
-/// `form` (its error and the values typed), once; then it is gone.
-#[server(prefix = "/api/auth", endpoint = "form-echo")]
-pub async fn take_form_echo(form: super::FormId) -> Result<Option<FormEcho>, AppError> {
-    use crate::server::web;
-
-    Ok(web::take_form_echo(form))
 }

@@ -64,6 +64,23 @@ pub struct FormEcho {
 }
 
 impl FormEcho {
+    /// What a failed plain form post left for `form`, once. The server
+    /// reads (and clears) it while rendering the page and sends it inside
+    /// the page, so the browser hydrates the same form without asking
+    /// again; on later in-app navigation there is never one.
+    pub fn take(form: FormId) -> Option<Self> {
+        leptos::server::SharedValue::new(move || {
+            #[cfg(feature = "ssr")]
+            return crate::server::web::take_form_echo(form);
+            #[cfg(not(feature = "ssr"))]
+            {
+                let _ = form;
+                None
+            }
+        })
+        .into_inner()
+    }
+
     pub fn value(&self, field: Field) -> Option<String> {
         self.values
             .iter()

@@ -8,10 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{
-        auth::{take_form_echo, LogIn},
-        safe_next, FormId,
-    },
+    api::{auth::LogIn, safe_next, FormEcho, FormId},
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
@@ -23,7 +20,13 @@ use crate::{
 pub fn LoginPage() -> impl IntoView {
     let account = AccountState::expect();
     let log_in = ServerAction::<LogIn>::new();
-    let echo = Resource::new(|| (), |_| take_form_echo(FormId::LogIn));
+    // Errors and values left by a JavaScript-free submission.
+    let echo = FormEcho::take(FormId::LogIn);
+    let error = form_error(
+        move || log_in.value().get(),
+        echo.as_ref().map(|echo| echo.error.clone()),
+    );
+    let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
     let query = use_query_map();
     // Where to go after logging in: `?next=` when it is a path on this site.
     let next = Memo::new(move |_| {
@@ -48,42 +51,30 @@ pub fn LoginPage() -> impl IntoView {
         <Meta name="description" content="Log in to your account."/>
         <section class="container narrow">
             <h1>"Log in"</h1>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let echo = echo.await.ok().flatten();
-                    let error = form_error(
-                        move || log_in.value().get(),
-                        echo.as_ref().map(|echo| echo.error.clone()),
-                    );
-                    let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
-                    view! {
-                        <ActionForm action=log_in attr:class="card form" attr:novalidate=true>
-                            <ErrorSummary error/>
-                            <TextField
-                                label="Email"
-                                name="email"
-                                input_type="email"
-                                autocomplete="username"
-                                required=true
-                                value=email
-                                error=field_error(error, Field::Email)
-                            />
-                            <PasswordField
-                                label="Password"
-                                name="password"
-                                autocomplete="current-password"
-                                error=field_error(error, Field::Password)
-                            />
-                            <div class="field field--inline">
-                                <input id="remember" name="remember" type="checkbox" value="true"/>
-                                <label for="remember">"Remember me"</label>
-                            </div>
-                            {move || next.get().map(|next| view! { <input type="hidden" name="next" value=next/> })}
-                            <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
-                        </ActionForm>
-                    }
-                })}
-            </Suspense>
+            <ActionForm action=log_in attr:class="card form" attr:novalidate=true>
+                <ErrorSummary error/>
+                <TextField
+                    label="Email"
+                    name="email"
+                    input_type="email"
+                    autocomplete="username"
+                    required=true
+                    value=email
+                    error=field_error(error, Field::Email)
+                />
+                <PasswordField
+                    label="Password"
+                    name="password"
+                    autocomplete="current-password"
+                    error=field_error(error, Field::Password)
+                />
+                <div class="field field--inline">
+                    <input id="remember" name="remember" type="checkbox" value="true"/>
+                    <label for="remember">"Remember me"</label>
+                </div>
+                {move || next.get().map(|next| view! { <input type="hidden" name="next" value=next/> })}
+                <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
+            </ActionForm>
             <p>"New here? " <A href="/signup">"Create an account"</A></p>
         </section>
     }

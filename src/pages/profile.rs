@@ -8,9 +8,8 @@ use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::{
     api::{
-        auth::take_form_echo,
         profile::{recent_activity, UpdateDisplayName},
-        FormId, Profile,
+        FormEcho, FormId, Profile,
     },
     components::{
         account::AccountState,
@@ -115,7 +114,8 @@ fn RecentActivity() -> impl IntoView {
 fn DisplayNameForm(current: String) -> impl IntoView {
     let account = AccountState::expect();
     let update = ServerAction::<UpdateDisplayName>::new();
-    let echo = Resource::new(|| (), |_| take_form_echo(FormId::DisplayName));
+    // Errors and values left by a JavaScript-free submission.
+    let echo = FormEcho::take(FormId::DisplayName);
     let typed_problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
     Effect::new(move |_| {
@@ -124,48 +124,38 @@ fn DisplayNameForm(current: String) -> impl IntoView {
             account.set_user(Some(profile));
         }
     });
+    let error = form_error(
+        move || update.value().get(),
+        echo.as_ref().map(|echo| echo.error.clone()),
+    );
+    let from_server = field_error(error, Field::DisplayName);
+    let message = Signal::derive(move || typed_problem.get().or_else(|| from_server.get()));
+    let value = echo
+        .as_ref()
+        .and_then(|echo| echo.value(Field::DisplayName))
+        .unwrap_or(current);
 
     view! {
         <h2>"Change your display name"</h2>
-        <Suspense>
-            {move || {
-                let current = current.clone();
-                Suspend::new(async move {
-                    let echo = echo.await.ok().flatten();
-                    let error = form_error(
-                        move || update.value().get(),
-                        echo.as_ref().map(|echo| echo.error.clone()),
-                    );
-                    let from_server = field_error(error, Field::DisplayName);
-                    let message = Signal::derive(move || typed_problem.get().or_else(|| from_server.get()));
-                    let value = echo
-                        .as_ref()
-                        .and_then(|echo| echo.value(Field::DisplayName))
-                        .unwrap_or(current);
-                    view! {
-                        <ActionForm action=update attr:class="card form" attr:novalidate=true>
-                            <ErrorSummary error/>
-                            <p class="form-status" role="status">
-                                {move || saved.get().then_some("Your display name was saved.")}
-                            </p>
-                            <TextField
-                                label="Display name"
-                                name="display_name"
-                                autocomplete="nickname"
-                                hint="Shown in the navigation instead of your email. Leave empty to use your email."
-                                maxlength=DISPLAY_NAME_MAX_CHARS
-                                value=Some(value)
-                                error=message
-                                on_input=Callback::new(move |typed: String| {
-                                    saved.set(false);
-                                    typed_problem.set(check_display_name(&typed).err().map(|p| p.message()));
-                                })
-                            />
-                            <SubmitButton label="Save display name" pending_label="Saving…" pending=update.pending()/>
-                        </ActionForm>
-                    }
+        <ActionForm action=update attr:class="card form" attr:novalidate=true>
+            <ErrorSummary error/>
+            <p class="form-status" role="status">
+                {move || saved.get().then_some("Your display name was saved.")}
+            </p>
+            <TextField
+                label="Display name"
+                name="display_name"
+                autocomplete="nickname"
+                hint="Shown in the navigation instead of your email. Leave empty to use your email."
+                maxlength=DISPLAY_NAME_MAX_CHARS
+                value=Some(value)
+                error=message
+                on_input=Callback::new(move |typed: String| {
+                    saved.set(false);
+                    typed_problem.set(check_display_name(&typed).err().map(|p| p.message()));
                 })
-            }}
-        </Suspense>
+            />
+            <SubmitButton label="Save display name" pending_label="Saving…" pending=update.pending()/>
+        </ActionForm>
     }
 }

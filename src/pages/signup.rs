@@ -5,10 +5,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_navigate};
 
 use crate::{
-    api::{
-        auth::{take_form_echo, SignUp},
-        FormId,
-    },
+    api::{auth::SignUp, FormEcho, FormId},
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
@@ -21,7 +18,15 @@ pub fn SignupPage() -> impl IntoView {
     let account = AccountState::expect();
     let sign_up = ServerAction::<SignUp>::new();
     // Errors and values left by a JavaScript-free submission.
-    let echo = Resource::new(|| (), |_| take_form_echo(FormId::SignUp));
+    let echo = FormEcho::take(FormId::SignUp);
+    let error = form_error(
+        move || sign_up.value().get(),
+        echo.as_ref().map(|echo| echo.error.clone()),
+    );
+    let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
+    let display_name = echo
+        .as_ref()
+        .and_then(|echo| echo.value(Field::DisplayName));
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(profile)) = sign_up.value().get() {
@@ -35,47 +40,34 @@ pub fn SignupPage() -> impl IntoView {
         <Meta name="description" content="Create your account."/>
         <section class="container narrow">
             <h1>"Sign up"</h1>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let echo = echo.await.ok().flatten();
-                    let error = form_error(
-                        move || sign_up.value().get(),
-                        echo.as_ref().map(|echo| echo.error.clone()),
-                    );
-                    let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
-                    let display_name = echo.as_ref().and_then(|echo| echo.value(Field::DisplayName));
-                    view! {
-                        <ActionForm action=sign_up attr:class="card form" attr:novalidate=true>
-                            <ErrorSummary error/>
-                            <TextField
-                                label="Email"
-                                name="email"
-                                input_type="email"
-                                autocomplete="email"
-                                required=true
-                                value=email
-                                error=field_error(error, Field::Email)
-                            />
-                            <PasswordField
-                                label="Password"
-                                name="password"
-                                autocomplete="new-password"
-                                hint=PASSWORD_HINT
-                                error=field_error(error, Field::Password)
-                            />
-                            <TextField
-                                label="Display name (optional)"
-                                name="display_name"
-                                autocomplete="nickname"
-                                maxlength=DISPLAY_NAME_MAX_CHARS
-                                value=display_name
-                                error=field_error(error, Field::DisplayName)
-                            />
-                            <SubmitButton label="Sign up" pending_label="Creating your account…" pending=sign_up.pending()/>
-                        </ActionForm>
-                    }
-                })}
-            </Suspense>
+            <ActionForm action=sign_up attr:class="card form" attr:novalidate=true>
+                <ErrorSummary error/>
+                <TextField
+                    label="Email"
+                    name="email"
+                    input_type="email"
+                    autocomplete="email"
+                    required=true
+                    value=email
+                    error=field_error(error, Field::Email)
+                />
+                <PasswordField
+                    label="Password"
+                    name="password"
+                    autocomplete="new-password"
+                    hint=PASSWORD_HINT
+                    error=field_error(error, Field::Password)
+                />
+                <TextField
+                    label="Display name (optional)"
+                    name="display_name"
+                    autocomplete="nickname"
+                    maxlength=DISPLAY_NAME_MAX_CHARS
+                    value=display_name
+                    error=field_error(error, Field::DisplayName)
+                />
+                <SubmitButton label="Sign up" pending_label="Creating your account…" pending=sign_up.pending()/>
+            </ActionForm>
             <p>"Already have an account? " <A href="/login">"Log in"</A></p>
         </section>
     }

@@ -3,7 +3,7 @@
 use crate::support::{encode_form, Call, TestApp, PASSWORD};
 
 /// Every server function, with fields that would succeed.
-const SERVER_FUNCTIONS: [(&str, &[(&str, &str)]); 6] = [
+const SERVER_FUNCTIONS: [(&str, &[(&str, &str)]); 5] = [
     (
         "/api/auth/signup",
         &[("email", "new@example.com"), ("password", PASSWORD)],
@@ -14,7 +14,6 @@ const SERVER_FUNCTIONS: [(&str, &[(&str, &str)]); 6] = [
     ),
     ("/api/auth/logout", &[]),
     ("/api/auth/me", &[]),
-    ("/api/auth/form-echo", &[("form", "SignUp")]),
     ("/api/profile/display-name", &[("display_name", "Mallory")]),
 ];
 
