@@ -4,6 +4,10 @@
 //! The `ssr` feature builds the server (axum + SQLite); the `hydrate` feature
 //! builds the browser bundle. Everything outside [`server`] is shared by both.
 
+// The page's view is one deeply nested static type (that is what lets
+// Leptos hydrate without a virtual DOM); the compiler needs more room for it.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;

@@ -40,6 +40,11 @@ for (const javaScript of [true, false]) {
       await page.getByRole("button", { name: "Save display name" }).click();
       await expect(nav(page).getByRole("link", { name: "Ada Lovelace" })).toBeVisible();
       await expect(page.locator(".details")).toContainText("Ada Lovelace");
+      if (javaScript) {
+        // The form survives the new name and confirms the save.
+        await expect(page.getByRole("status")).toHaveText("Your display name was saved.");
+        await expect(page.getByLabel("Display name", { exact: true })).toHaveValue("Ada Lovelace");
+      }
 
       await nav(page).getByRole("button", { name: "Log out" }).click();
       await expect(nav(page).getByRole("link", { name: "Log in" })).toBeVisible();

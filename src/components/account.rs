@@ -1,21 +1,30 @@
 //! Who is signed in, as every page and the nav see it.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server::SharedValue};
 
-use crate::{api::auth::current_user, api::Profile, error::AppError};
+use crate::api::Profile;
 
-/// Shared by the whole app: the signed-in user, fetched on the server for
-/// the first load (and carried into the browser with the page), then kept
-/// current by the account actions themselves.
+/// Shared by the whole app: the signed-in user. The server knows it from
+/// the session (resolved once per request) and sends it inside the page, so
+/// the browser starts with the same answer without asking; after that the
+/// account actions keep it current themselves.
 #[derive(Clone, Copy)]
 pub struct AccountState {
-    pub user: Resource<Result<Option<Profile>, AppError>>,
+    pub user: RwSignal<Option<Profile>>,
 }
 
 impl AccountState {
     pub fn provide() -> Self {
+        let user = SharedValue::new(|| {
+            #[cfg(feature = "ssr")]
+            return crate::server::web::current_user()
+                .map(|user| crate::server::web::profile(&user));
+            #[cfg(not(feature = "ssr"))]
+            None
+        })
+        .into_inner();
         let state = Self {
-            user: Resource::new(|| (), |_| current_user()),
+            user: RwSignal::new(user),
         };
         provide_context(state);
         state
@@ -29,6 +38,13 @@ impl AccountState {
     /// profile) or of a log-out (`None`): the nav and pages update at once,
     /// without a reload or another request.
     pub fn set_user(&self, profile: Option<Profile>) {
-        self.user.set(Some(Ok(profile)));
+        self.user.set(profile);
+    }
+
+    /// One detail of the signed-in user (empty when nobody is), tracked.
+    pub fn detail(&self, read: fn(&Profile) -> &str) -> String {
+        self.user
+            .with(|user| user.as_ref().map(|profile| read(profile).to_owned()))
+            .unwrap_or_default()
     }
 }

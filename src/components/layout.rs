@@ -11,6 +11,12 @@ use crate::{api::auth::LogOut, app::SITE_NAME};
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let account = AccountState::expect();
+    // What the nav calls the user; `None` when nobody is signed in.
+    let name = Memo::new(move |_| {
+        account
+            .user
+            .with(|user| user.as_ref().map(|profile| profile.name().to_owned()))
+    });
     view! {
         <header class="site-header">
             <div class="container site-header__inner">
@@ -18,20 +24,16 @@ pub fn SiteHeader() -> impl IntoView {
                 <nav aria-label="Main">
                     <ul class="nav-links">
                         <li><A href="/" exact=true>"Home"</A></li>
-                        <Transition>
-                            {move || Suspend::new(async move {
-                                match account.user.await {
-                                    Ok(Some(profile)) => Either::Left(view! {
-                                        <li><A href="/profile">{profile.name().to_owned()}</A></li>
-                                        <li><LogOutButton/></li>
-                                    }),
-                                    _ => Either::Right(view! {
-                                        <li><A href="/signup">"Sign up"</A></li>
-                                        <li><A href="/login">"Log in"</A></li>
-                                    }),
-                                }
-                            })}
-                        </Transition>
+                        {move || match name.get() {
+                            Some(name) => Either::Left(view! {
+                                <li><A href="/profile">{name}</A></li>
+                                <li><LogOutButton/></li>
+                            }),
+                            None => Either::Right(view! {
+                                <li><A href="/signup">"Sign up"</A></li>
+                                <li><A href="/login">"Log in"</A></li>
+                            }),
+                        }}
                     </ul>
                 </nav>
             </div>

@@ -9,7 +9,7 @@ use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 use crate::{
     api::{
         profile::{recent_activity, UpdateDisplayName},
-        FormEcho, FormId, Profile,
+        FormEcho, FormId,
     },
     components::{
         account::AccountState,
@@ -23,9 +23,10 @@ const LOGIN_THEN_PROFILE: &str = "/login?next=/profile";
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let account = AccountState::expect();
+    let signed_in = Memo::new(move |_| account.user.with(Option::is_some));
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(None)) = account.user.get() {
+        if !signed_in.get() {
             navigate(
                 LOGIN_THEN_PROFILE,
                 NavigateOptions {
@@ -41,38 +42,40 @@ pub fn ProfilePage() -> impl IntoView {
         <Meta name="description" content="Your account details."/>
         <section class="container narrow">
             <h1>"Profile"</h1>
-            <Transition>
-                {move || Suspend::new(async move {
-                    match account.user.await {
-                        Ok(Some(profile)) => Either::Left(view! { <ProfileDetails profile/> }),
-                        _ => Either::Right(view! {
-                            <p>"You are not signed in. " <A href=LOGIN_THEN_PROFILE>"Log in"</A> " to see your profile."</p>
-                        }),
-                    }
-                })}
-            </Transition>
+            {move || if signed_in.get() {
+                Either::Left(view! { <ProfileDetails/> })
+            } else {
+                Either::Right(view! {
+                    <p>"You are not signed in. " <A href=LOGIN_THEN_PROFILE>"Log in"</A> " to see your profile."</p>
+                })
+            }}
         </section>
     }
 }
 
+/// The account's details. They follow the signed-in user, so a new display
+/// name shows at once while the form below keeps its state.
 #[component]
-fn ProfileDetails(profile: Profile) -> impl IntoView {
+fn ProfileDetails() -> impl IntoView {
+    let account = AccountState::expect();
+    let display_name = Memo::new(move |_| account.detail(|profile| &profile.display_name));
+    let member_since = move || account.detail(|profile| &profile.member_since);
     view! {
         <dl class="card details">
-            <div><dt>"Email"</dt><dd>{profile.email.clone()}</dd></div>
+            <div><dt>"Email"</dt><dd>{move || account.detail(|profile| &profile.email)}</dd></div>
             <div>
                 <dt>"Display name"</dt>
                 <dd>
-                    {if profile.display_name.is_empty() {
+                    {move || if display_name.with(String::is_empty) {
                         Either::Left(view! { <span class="muted">"Not set"</span> })
                     } else {
-                        Either::Right(profile.display_name.clone())
+                        Either::Right(display_name.get())
                     }}
                 </dd>
             </div>
-            <div><dt>"Member since"</dt><dd><time datetime=profile.member_since.clone()>{profile.member_since.clone()}</time></dd></div>
+            <div><dt>"Member since"</dt><dd><time datetime=member_since>{member_since}</time></dd></div>
         </dl>
-        <DisplayNameForm current=profile.display_name/>
+        <DisplayNameForm current=display_name.get_untracked()/>
         <RecentActivity/>
     }
 }

@@ -13,8 +13,10 @@ pub mod web;
 
 use std::fmt;
 
+use std::sync::OnceLock;
+
 use axum::{http::StatusCode, routing::get, Router};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 
 use crate::{accounts::PasswordHasher, app::App};
@@ -33,7 +35,7 @@ pub use state::AppState;
 pub fn router(state: AppState) -> Router {
     // leptos_axum hands `AppState` to every page render and server function
     // as context, so views and server functions can reach the database.
-    let routes = generate_route_list(App);
+    let routes = route_list().to_vec();
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -73,6 +75,17 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(telemetry::log_request))
         .with_state(state)
+}
+
+/// The app's routes, worked out once per process.
+///
+/// Working them out renders the app with resource loading switched off for
+/// the whole process (a process-wide flag in Leptos), so a page rendering
+/// at that moment in another router of the same process would wait forever
+/// for its data. Doing it once, before any router exists, rules that out.
+fn route_list() -> &'static [AxumRouteListing] {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App))
 }
 
 async fn api_not_found() -> (StatusCode, &'static str) {

@@ -93,3 +93,24 @@ async fn unknown_api_path_is_a_plain_404() {
         assert!(!reply.body.contains("<html"), "{path} answered with a page");
     }
 }
+
+/// Starting a router works out the app's routes by rendering it with data
+/// loading paused for the whole process. Pages of an app that is already
+/// serving must not wait forever on that (the profile loads its recent
+/// activity), however many other instances start meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_keep_rendering_while_other_instances_start() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let starting = tokio::spawn(async {
+        for _ in 0..60 {
+            drop(TestApp::spawn().await);
+        }
+    });
+    for _ in 0..300 {
+        let reply = app.get_with_cookie("/profile", &cookie).await;
+        assert_eq!(reply.status, 200);
+        assert!(reply.body.contains("Recent activity"));
+    }
+    starting.await.unwrap();
+}

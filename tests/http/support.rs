@@ -191,6 +191,9 @@ impl TestApp {
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(0)
+                // A request the server never finishes fails its test
+                // instead of hanging the whole run.
+                .timeout_global(Some(std::time::Duration::from_secs(30)))
                 .build()
                 .into();
             let mut request = ureq::http::Request::builder()
