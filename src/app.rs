@@ -2,7 +2,6 @@
 //! around it is server-only: `server::document`.)
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute, SsrMode,
@@ -27,12 +26,13 @@ pub const SITE_NAME: &str = "Leptos Accounts";
 /// is complete without JavaScript.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
+    // The server collects each page's title and meta tags into the head;
+    // the browser needs no such context (see `components::head`).
+    #[cfg(feature = "ssr")]
+    leptos_meta::provide_meta_context();
     AccountState::provide();
 
     view! {
-        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
-        <Title formatter=|page: String| format!("{page} · {SITE_NAME}")/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader/>

@@ -1,13 +1,13 @@
 //! The header with the site navigation, and the footer.
 
 use leptos::{either::Either, prelude::*};
-use leptos_router::{components::A, hooks::use_navigate};
+use leptos_router::hooks::{use_location, use_navigate};
 
 use super::account::AccountState;
 use crate::{api::auth::LogOut, app::SITE_NAME};
 
 /// Site header: the product name and the main navigation, which shows the
-/// signed-in user. `<A>` marks the current page with `aria-current="page"`.
+/// signed-in user and marks the current page.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let account = AccountState::expect();
@@ -20,18 +20,18 @@ pub fn SiteHeader() -> impl IntoView {
     view! {
         <header class="site-header">
             <div class="container site-header__inner">
-                <A href="/" attr:class="brand">{SITE_NAME}</A>
+                <a href="/" class="brand">{SITE_NAME}</a>
                 <nav aria-label="Main">
                     <ul class="nav-links">
-                        <li><A href="/" exact=true>"Home"</A></li>
+                        <li><NavLink href="/">"Home"</NavLink></li>
                         {move || match name.get() {
                             Some(name) => Either::Left(view! {
-                                <li><A href="/profile">{name}</A></li>
+                                <li><NavLink href="/profile">{name}</NavLink></li>
                                 <li><LogOutButton/></li>
                             }),
                             None => Either::Right(view! {
-                                <li><A href="/signup">"Sign up"</A></li>
-                                <li><A href="/login">"Log in"</A></li>
+                                <li><NavLink href="/signup">"Sign up"</NavLink></li>
+                                <li><NavLink href="/login">"Log in"</NavLink></li>
                             }),
                         }}
                     </ul>
@@ -39,6 +39,21 @@ pub fn SiteHeader() -> impl IntoView {
             </div>
         </header>
     }
+}
+
+/// A link of the main navigation, marked `aria-current="page"` while its
+/// page is shown. (The router turns clicks on any same-site link into
+/// in-app navigation; this only adds the marker.)
+#[component]
+fn NavLink(href: &'static str, children: Children) -> impl IntoView {
+    let location = use_location();
+    let current = move || {
+        location
+            .pathname
+            .with(|path| path == href)
+            .then_some("page")
+    };
+    view! { <a href=href aria-current=current>{children()}</a> }
 }
 
 /// Log-out is a POST form (never a link a crawler or prefetch could follow).

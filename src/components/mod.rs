@@ -2,4 +2,5 @@
 
 pub mod account;
 pub mod field;
+pub mod head;
 pub mod layout;

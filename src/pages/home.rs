@@ -1,16 +1,15 @@
 //! `/`: what the product is, and the ways in.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
-use leptos_router::components::A;
+
+use crate::components::head::PageHead;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {
-        <Title text="Home"/>
-        <Meta
-            name="description"
-            content="Sign up, log in and manage your profile: accounts done properly, in Rust."
+        <PageHead
+            title="Home"
+            description="Sign up, log in and manage your profile: accounts done properly, in Rust."
         />
         <section class="hero container">
             <h1>"Accounts, done properly"</h1>
@@ -19,8 +18,8 @@ pub fn HomePage() -> impl IntoView {
                 "rendered from the server and keep working without JavaScript."
             </p>
             <p class="actions">
-                <A href="/signup" attr:class="button">"Create an account"</A>
-                <A href="/login" attr:class="button button--secondary">"Log in"</A>
+                <a href="/signup" class="button">"Create an account"</a>
+                <a href="/login" class="button button--secondary">"Log in"</a>
             </p>
         </section>
     }

@@ -1,17 +1,14 @@
 //! `/login`: sign in to an existing account.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::{auth::LogIn, safe_next, FormEcho, FormId},
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
+        head::PageHead,
     },
     validation::Field,
 };
@@ -47,8 +44,7 @@ pub fn LoginPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Log in"/>
-        <Meta name="description" content="Log in to your account."/>
+        <PageHead title="Log in" description="Log in to your account."/>
         <section class="container narrow">
             <h1>"Log in"</h1>
             <ActionForm action=log_in attr:class="card form" attr:novalidate=true>
@@ -75,7 +71,7 @@ pub fn LoginPage() -> impl IntoView {
                 {move || next.get().map(|next| view! { <input type="hidden" name="next" value=next/> })}
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
             </ActionForm>
-            <p>"New here? " <A href="/signup">"Create an account"</A></p>
+            <p>"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }
 }

@@ -2,18 +2,21 @@
 //! answers it with status 404.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
-use leptos_router::components::A;
+
+use crate::components::head::PageHead;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     view! {
-        <Title text="Page not found"/>
-        <Meta name="robots" content="noindex"/>
+        <PageHead
+            title="Page not found"
+            description="There is no page at this address."
+            noindex=true
+        />
         <section class="container narrow">
             <h1>"Page not found"</h1>
             <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
-            <p><A href="/">"Go to the home page"</A></p>
+            <p><a href="/">"Go to the home page"</a></p>
         </section>
     }
 }

@@ -3,8 +3,7 @@
 //! client-side navigation after hydration.
 
 use leptos::{either::Either, prelude::*};
-use leptos_meta::{Meta, Title};
-use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
+use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use crate::{
     api::{
@@ -14,6 +13,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
+        head::PageHead,
     },
     validation::{check_display_name, Field, DISPLAY_NAME_MAX_CHARS},
 };
@@ -38,15 +38,14 @@ pub fn ProfilePage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Profile"/>
-        <Meta name="description" content="Your account details."/>
+        <PageHead title="Profile" description="Your account details."/>
         <section class="container narrow">
             <h1>"Profile"</h1>
             {move || if signed_in.get() {
                 Either::Left(view! { <ProfileDetails/> })
             } else {
                 Either::Right(view! {
-                    <p>"You are not signed in. " <A href=LOGIN_THEN_PROFILE>"Log in"</A> " to see your profile."</p>
+                    <p>"You are not signed in. " <a href=LOGIN_THEN_PROFILE>"Log in"</a> " to see your profile."</p>
                 })
             }}
         </section>

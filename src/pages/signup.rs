@@ -1,14 +1,14 @@
 //! `/signup`: create an account.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
-use leptos_router::{components::A, hooks::use_navigate};
+use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::{auth::SignUp, FormEcho, FormId},
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
+        head::PageHead,
     },
     validation::{Field, DISPLAY_NAME_MAX_CHARS, PASSWORD_MIN_CHARS},
 };
@@ -36,8 +36,7 @@ pub fn SignupPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Sign up"/>
-        <Meta name="description" content="Create your account."/>
+        <PageHead title="Sign up" description="Create your account."/>
         <section class="container narrow">
             <h1>"Sign up"</h1>
             <ActionForm action=sign_up attr:class="card form" attr:novalidate=true>
@@ -68,7 +67,7 @@ pub fn SignupPage() -> impl IntoView {
                 />
                 <SubmitButton label="Sign up" pending_label="Creating your account…" pending=sign_up.pending()/>
             </ActionForm>
-            <p>"Already have an account? " <A href="/login">"Log in"</A></p>
+            <p>"Already have an account? " <a href="/login">"Log in"</a></p>
         </section>
     }
 }

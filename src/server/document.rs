@@ -29,6 +29,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                // Static, so it lives in the document rather than in the
+                // app: the browser bundle needs no code for it.
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
