@@ -63,15 +63,17 @@ test: tools check-fmt clippy test-rust build-release test-e2e
 CEILING_TARGET := $(HOME)/.cache/leptos-accounts/ceiling
 
 # Server benchmark (bench/run.sh) against the ceiling (bench/ceiling), the
-# cost of one log-in (bench/login.sh), and the browser benchmark
-# (end2end/bench: time to hydrated and bytes per file, unthrottled and on a
-# throttled slow phone). Not part of `make test`.
+# cost of one log-in (bench/login.sh), the bundle sizes against the floor
+# (bench/bundle.sh, bench/floor), and the browser benchmark (end2end/bench:
+# time to hydrated and bytes per file, unthrottled and on a throttled slow
+# phone). Not part of `make test`.
 bench: tools build-release
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
 		{ echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	CARGO_TARGET_DIR="$(CEILING_TARGET)" cargo build --locked --release --manifest-path bench/ceiling/Cargo.toml
 	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" CEILING_BIN="$(CEILING_TARGET)/release/ceiling" bash bench/run.sh
 	APP_BIN="$(SERVER_BIN)" bash bench/login.sh
+	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" FLOOR_TARGET="$(HOME)/.cache/leptos-accounts/floor" bash bench/bundle.sh
 	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" npx playwright test --config bench.config.ts
 
 # ---- Steps ------------------------------------------------------------------

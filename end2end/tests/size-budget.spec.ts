@@ -4,9 +4,11 @@ import { test, expect } from "./fixtures";
 // response, compressed as served, headers included. Raising this number
 // needs a reason in the commit that does it.
 //
-// The product's goal is 200 KB; today's bundle (WASM ≈ 247 KB brotli) is
-// above it, so this budget guards against growth while the WASM is slimmed.
-const BUDGET_BYTES = 270 * 1024;
+// The product's goal is 200,000 B. Today's first load measures 224,099 B
+// (main WASM 211 KB brotli; the bare-framework floor in bench/floor is
+// 125 KB), so this budget is that measurement plus 5%: it catches growth
+// while the goal is still open.
+const BUDGET_BYTES = 235_300;
 
 test("the first load of /login stays within the size budget", async ({ page }) => {
   const transfers: { url: string; bytes: number; encoding: string }[] = [];
