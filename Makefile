@@ -68,7 +68,7 @@ CEILING_TARGET := $(HOME)/.cache/leptos-accounts/ceiling
 # time to hydrated and bytes per file, unthrottled and on a throttled slow
 # phone). Not part of `make test`.
 bench: tools build-release
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } || \
 		{ echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	CARGO_TARGET_DIR="$(CEILING_TARGET)" cargo build --locked --release --manifest-path bench/ceiling/Cargo.toml
 	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" CEILING_BIN="$(CEILING_TARGET)/release/ceiling" bash bench/run.sh
