@@ -38,7 +38,13 @@ pub struct Config {
     pub limits: RateLimits,
     /// The reverse proxy whose `X-Forwarded-For` names the client.
     pub trusted_proxy: Option<IpAddr>,
+    /// A request still unanswered after this long gets 408 and is dropped:
+    /// a client that sends its body slowly cannot hold a connection forever.
+    pub request_timeout: Duration,
 }
+
+/// The default for [`Config::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A setting that is present but cannot be used.
 #[derive(Debug)]
@@ -103,6 +109,15 @@ impl Config {
                 })
             })
             .transpose()?;
+        let request_timeout = match number::<u64>("REQUEST_TIMEOUT_SECONDS")? {
+            None => DEFAULT_REQUEST_TIMEOUT,
+            Some(0) => {
+                return Err(ConfigError(
+                    "REQUEST_TIMEOUT_SECONDS must be at least 1".to_owned(),
+                ))
+            }
+            Some(seconds) => Duration::from_secs(seconds),
+        };
         Ok(Self {
             leptos_options,
             database_url,
@@ -111,6 +126,7 @@ impl Config {
             hash_concurrency,
             limits,
             trusted_proxy,
+            request_timeout,
         })
     }
 
@@ -125,6 +141,7 @@ impl Config {
             hash_concurrency: default_hash_concurrency(),
             limits: RateLimits::default(),
             trusted_proxy: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 

@@ -25,8 +25,6 @@ use document::shell;
 /// Largest request body accepted (413 beyond): forms here are a few fields.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// A request still unanswered after this long gets 408 and is dropped.
-pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub use config::Config;
 pub use state::AppState;
 
@@ -71,7 +69,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            state.config.request_timeout,
         ))
         .layer(axum::middleware::from_fn(telemetry::log_request))
         .with_state(state)

@@ -262,3 +262,36 @@ async fn without_javascript_the_limit_is_explained_on_the_page() {
         page.body
     );
 }
+
+/// A client that starts a request and then sends its body too slowly is
+/// answered 408 once the request timeout passes, and its connection closed:
+/// it cannot hold a server task forever.
+#[tokio::test]
+async fn a_request_whose_body_never_finishes_gets_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_with(|config| {
+        config.request_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {}\r\nOrigin: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a",
+        app.addr,
+        app.origin()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers and closes the connection")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+}
