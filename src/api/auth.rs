@@ -110,5 +110,5 @@ pub async fn log_out() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<Profile>, AppError> {
     use crate::server::web;
 
-    Ok(web::current_user().map(|user| web::profile(&user)))
+    Ok(web::current_profile())
 }

@@ -17,8 +17,7 @@ impl AccountState {
     pub fn provide() -> Self {
         let user = SharedValue::new(|| {
             #[cfg(feature = "ssr")]
-            return crate::server::web::current_user()
-                .map(|user| crate::server::web::profile(&user));
+            return crate::server::web::current_profile();
             #[cfg(not(feature = "ssr"))]
             None
         })

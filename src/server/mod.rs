@@ -11,9 +11,7 @@ pub mod state;
 pub mod telemetry;
 pub mod web;
 
-use std::fmt;
-
-use std::sync::OnceLock;
+use std::{fmt, sync::OnceLock};
 
 use axum::{http::StatusCode, routing::get, Router};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};

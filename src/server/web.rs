@@ -228,6 +228,11 @@ pub fn take_form_echo(form: FormId) -> Option<FormEcho> {
     (echo.form == form).then_some(echo)
 }
 
+/// The signed-in user of this request as the pages show them, if any.
+pub fn current_profile() -> Option<Profile> {
+    current_user().map(|user| profile(&user))
+}
+
 pub fn profile(user: &User) -> Profile {
     Profile {
         email: user.email.clone(),
