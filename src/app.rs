@@ -49,6 +49,19 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Loads the code of the page at `path` when it is one of the lazy routes
+/// below, so that the page can then hydrate in one synchronous pass. Every
+/// lazy route must be listed here: a first visit to an unlisted one could
+/// not hydrate (the browser tests load each page first).
+#[cfg(feature = "hydrate")]
+pub async fn load_lazy_page(path: &str) {
+    match path {
+        "/signup" => SignupRoute::preload().await,
+        "/profile" => ProfileRoute::preload().await,
+        _ => {}
+    }
+}
+
 /// `/signup`, loaded on demand: its code is not part of the first download
 /// of other pages.
 struct SignupRoute;

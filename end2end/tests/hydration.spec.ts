@@ -51,11 +51,26 @@ test("links navigate on the client without reloading the document", async ({ pag
 });
 
 test("every page loads without console errors and hydrates", async ({ page }) => {
-  for (const path of ["/", "/signup", "/login"]) {
+  for (const path of ["/", "/signup", "/login", "/no-such-page"]) {
     await page.goto(path);
     await hydrated(page);
     await expect(page).toHaveTitle(/· Leptos Accounts$/);
   }
+
+  // A first visit to a lazily loaded page that needs a signed-in user.
+  const email = `hydrate-${Date.now()}@example.com`;
+  const created = await page.request.post("/api/auth/signup", {
+    form: { email, password: "violet kettle marching north", display_name: "" },
+    headers: { accept: "application/json", origin: process.env.APP_BASE_URL ?? "" },
+  });
+  expect(created.status()).toBe(200);
+  await page.goto("/profile");
+  await hydrated(page);
+  await expect(page).toHaveTitle("Profile · Leptos Accounts");
+  // Only the hydrated form confirms a save in place.
+  await page.getByLabel("Display name", { exact: true }).fill("Grace");
+  await page.getByRole("button", { name: "Save display name" }).click();
+  await expect(page.getByRole("status")).toHaveText("Your display name was saved.");
 });
 
 test("the title follows client-side navigation", async ({ page }) => {

@@ -3,7 +3,11 @@
 use leptos::prelude::*;
 
 use super::Profile;
-use crate::error::AppError;
+use crate::{
+    components::form::{Fields, FromFields},
+    error::AppError,
+    validation::Field,
+};
 
 /// `POST /api/auth/signup` with `email`, `password`, `display_name`
 /// (optional). Creates the account, signs it in (session cookie) and
@@ -16,7 +20,6 @@ pub async fn sign_up(
     display_name: Option<String>,
 ) -> Result<Profile, AppError> {
     use crate::server::web::{self, FormReply};
-    use crate::validation::Field;
 
     let display_name = display_name.unwrap_or_default();
     let accounts = web::accounts()?;
@@ -38,6 +41,16 @@ pub async fn sign_up(
     }
 }
 
+impl FromFields for SignUp {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            email: fields.text(Field::Email.name()),
+            password: fields.text(Field::Password.name()),
+            display_name: fields.optional(Field::DisplayName.name()),
+        }
+    }
+}
+
 /// `POST /api/auth/login` with `email`, `password`, `remember` (any value
 /// means yes) and `next` (optional, a path on this site). Starts a new
 /// session and returns the profile. 401 for an unknown email or a wrong
@@ -50,7 +63,6 @@ pub async fn log_in(
     next: Option<String>,
 ) -> Result<Profile, AppError> {
     use crate::server::web::{self, FormReply};
-    use crate::validation::Field;
 
     let accounts = web::accounts()?;
     let remember = remember.is_some_and(|value| !value.is_empty());
@@ -80,6 +92,17 @@ pub async fn log_in(
     }
 }
 
+impl FromFields for LogIn {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            email: fields.text(Field::Email.name()),
+            password: fields.text(Field::Password.name()),
+            remember: fields.optional("remember"),
+            next: fields.optional("next"),
+        }
+    }
+}
+
 /// `POST /api/auth/logout`: ends the current session on the server and
 /// expires the cookie. Succeeds even when nobody was signed in.
 #[server(prefix = "/api/auth", endpoint = "logout")]
@@ -103,6 +126,12 @@ pub async fn log_out() -> Result<(), AppError> {
     web::clear_site_data();
     web::see_other_if_plain_form("/");
     Ok(())
+}
+
+impl FromFields for LogOut {
+    fn from_fields(_: &Fields) -> Self {
+        Self {}
+    }
 }
 
 /// `POST /api/auth/me`: the signed-in user, or `null`.

@@ -69,7 +69,7 @@ impl FormEcho {
     /// the page, so the browser hydrates the same form without asking
     /// again; on later in-app navigation there is never one.
     pub fn take(form: FormId) -> Option<Self> {
-        leptos::server::SharedValue::new(move || {
+        crate::page_data::page_data(move || {
             #[cfg(feature = "ssr")]
             return crate::server::web::take_form_echo(form);
             #[cfg(not(feature = "ssr"))]
@@ -78,7 +78,6 @@ impl FormEcho {
                 None
             }
         })
-        .into_inner()
     }
 
     pub fn value(&self, field: Field) -> Option<String> {

@@ -3,7 +3,11 @@
 use leptos::prelude::*;
 
 use super::{Activity, Profile};
-use crate::error::AppError;
+use crate::{
+    components::form::{Fields, FromFields},
+    error::AppError,
+    validation::Field,
+};
 
 /// `POST /api/profile/display-name` with `display_name`: changes the
 /// signed-in user's display name (empty removes it). 401 when not signed
@@ -11,7 +15,6 @@ use crate::error::AppError;
 #[server(prefix = "/api/profile", endpoint = "display-name")]
 pub async fn update_display_name(display_name: String) -> Result<Profile, AppError> {
     use crate::server::web::{self, FormReply};
-    use crate::validation::Field;
 
     let reply = FormReply::new(
         super::FormId::DisplayName,
@@ -36,6 +39,14 @@ pub async fn update_display_name(display_name: String) -> Result<Profile, AppErr
 /// `POST /api/profile/activity`: the signed-in user's last ten security
 /// events (log-ins, failed attempts, changes), newest first. 401 when not
 /// signed in.
+impl FromFields for UpdateDisplayName {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            display_name: fields.text(Field::DisplayName.name()),
+        }
+    }
+}
+
 #[server(prefix = "/api/profile", endpoint = "activity")]
 pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
     use crate::accounts::Event;

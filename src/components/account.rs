@@ -1,6 +1,6 @@
 //! Who is signed in, as every page and the nav see it.
 
-use leptos::{prelude::*, server::SharedValue};
+use leptos::prelude::*;
 
 use crate::api::Profile;
 
@@ -15,13 +15,12 @@ pub struct AccountState {
 
 impl AccountState {
     pub fn provide() -> Self {
-        let user = SharedValue::new(|| {
+        let user = crate::page_data::page_data(|| {
             #[cfg(feature = "ssr")]
             return crate::server::web::current_profile();
             #[cfg(not(feature = "ssr"))]
             None
-        })
-        .into_inner();
+        });
         let state = Self {
             user: RwSignal::new(user),
         };

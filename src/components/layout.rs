@@ -3,7 +3,7 @@
 use leptos::{either::Either, prelude::*};
 use leptos_router::hooks::{use_location, use_navigate};
 
-use super::account::AccountState;
+use super::{account::AccountState, form::ServerForm};
 use crate::{api::auth::LogOut, app::SITE_NAME};
 
 /// Site header: the product name and the main navigation, which shows the
@@ -69,11 +69,11 @@ fn LogOutButton() -> impl IntoView {
         }
     });
     view! {
-        <ActionForm action=log_out attr:class="inline-form">
+        <ServerForm action=log_out class="inline-form">
             <button type="submit" class="link-button" disabled=move || log_out.pending().get()>
                 "Log out"
             </button>
-        </ActionForm>
+        </ServerForm>
     }
 }
 

@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod field;
+pub mod form;
 pub mod head;
 pub mod layout;

@@ -8,6 +8,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
+        form::ServerForm,
         head::PageHead,
     },
     validation::Field,
@@ -24,22 +25,21 @@ pub fn LoginPage() -> impl IntoView {
         echo.as_ref().map(|echo| echo.error.clone()),
     );
     let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
-    let query = use_query_map();
     // Where to go after logging in: `?next=` when it is a path on this site.
-    let next = Memo::new(move |_| {
+    // Read once, when the page opens: it is set by the link that led here.
+    let next = use_query_map().with_untracked(|query| {
         query
-            .read()
             .get("next")
             .and_then(|next| safe_next(&next).map(str::to_owned))
     });
+    let hidden_next = next
+        .clone()
+        .map(|next| view! { <input type="hidden" name="next" value=next/> });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(profile)) = log_in.value().get() {
             account.set_user(Some(profile));
-            let target = next
-                .get_untracked()
-                .unwrap_or_else(|| "/profile".to_owned());
-            navigate(&target, Default::default());
+            navigate(next.as_deref().unwrap_or("/profile"), Default::default());
         }
     });
 
@@ -47,7 +47,7 @@ pub fn LoginPage() -> impl IntoView {
         <PageHead title="Log in" description="Log in to your account."/>
         <section class="container narrow">
             <h1>"Log in"</h1>
-            <ActionForm action=log_in attr:class="card form" attr:novalidate=true>
+            <ServerForm action=log_in class="card form">
                 <ErrorSummary error/>
                 <TextField
                     label="Email"
@@ -68,9 +68,9 @@ pub fn LoginPage() -> impl IntoView {
                     <input id="remember" name="remember" type="checkbox" value="true"/>
                     <label for="remember">"Remember me"</label>
                 </div>
-                {move || next.get().map(|next| view! { <input type="hidden" name="next" value=next/> })}
+                {hidden_next}
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
-            </ActionForm>
+            </ServerForm>
             <p>"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }

@@ -13,6 +13,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
+        form::ServerForm,
         head::PageHead,
     },
     validation::{check_display_name, Field, DISPLAY_NAME_MAX_CHARS},
@@ -139,7 +140,7 @@ fn DisplayNameForm(current: String) -> impl IntoView {
 
     view! {
         <h2>"Change your display name"</h2>
-        <ActionForm action=update attr:class="card form" attr:novalidate=true>
+        <ServerForm action=update class="card form">
             <ErrorSummary error/>
             <p class="form-status" role="status">
                 {move || saved.get().then_some("Your display name was saved.")}
@@ -158,6 +159,6 @@ fn DisplayNameForm(current: String) -> impl IntoView {
                 })
             />
             <SubmitButton label="Save display name" pending_label="Saving…" pending=update.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }

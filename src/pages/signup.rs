@@ -8,6 +8,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
+        form::ServerForm,
         head::PageHead,
     },
     validation::{Field, DISPLAY_NAME_MAX_CHARS, PASSWORD_MIN_CHARS},
@@ -39,7 +40,7 @@ pub fn SignupPage() -> impl IntoView {
         <PageHead title="Sign up" description="Create your account."/>
         <section class="container narrow">
             <h1>"Sign up"</h1>
-            <ActionForm action=sign_up attr:class="card form" attr:novalidate=true>
+            <ServerForm action=sign_up class="card form">
                 <ErrorSummary error/>
                 <TextField
                     label="Email"
@@ -66,7 +67,7 @@ pub fn SignupPage() -> impl IntoView {
                     error=field_error(error, Field::DisplayName)
                 />
                 <SubmitButton label="Sign up" pending_label="Creating your account…" pending=sign_up.pending()/>
-            </ActionForm>
+            </ServerForm>
             <p>"Already have an account? " <a href="/login">"Log in"</a></p>
         </section>
     }
