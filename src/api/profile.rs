@@ -36,9 +36,6 @@ pub async fn update_display_name(display_name: String) -> Result<Profile, AppErr
     }
 }
 
-/// `POST /api/profile/activity`: the signed-in user's last ten security
-/// events (log-ins, failed attempts, changes), newest first. 401 when not
-/// signed in.
 impl FromFields for UpdateDisplayName {
     fn from_fields(fields: &Fields) -> Self {
         Self {
@@ -47,6 +44,9 @@ impl FromFields for UpdateDisplayName {
     }
 }
 
+/// `POST /api/profile/activity`: the signed-in user's last ten security
+/// events (log-ins, failed attempts, changes), newest first. 401 when not
+/// signed in.
 #[server(prefix = "/api/profile", endpoint = "activity")]
 pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
     use crate::accounts::Event;

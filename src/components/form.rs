@@ -3,7 +3,7 @@
 use leptos::{
     ev::SubmitEvent,
     prelude::*,
-    server_fn::ServerFn,
+    server_fn::{codec::PostUrl, Http, ServerFn},
     wasm_bindgen::JsCast,
     web_sys::{FormData, HtmlFormElement},
 };
@@ -50,13 +50,19 @@ impl Fields {
 /// [`FromFields`] instead of a generic query-string deserializer, which
 /// alone was a tenth of the browser bundle.
 #[component]
-pub fn ServerForm<S>(
+pub fn ServerForm<S, OutputProtocol>(
     action: ServerAction<S>,
     class: &'static str,
     children: Children,
 ) -> impl IntoView
 where
-    S: ServerFn + FromFields + Clone + Send + Sync + 'static,
+    // Form-encoded arguments: what a browser posts without JavaScript.
+    S: ServerFn<Protocol = Http<PostUrl, OutputProtocol>>
+        + FromFields
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
 {

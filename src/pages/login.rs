@@ -26,20 +26,24 @@ pub fn LoginPage() -> impl IntoView {
     );
     let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
     // Where to go after logging in: `?next=` when it is a path on this site.
-    // Read once, when the page opens: it is set by the link that led here.
-    let next = use_query_map().with_untracked(|query| {
-        query
-            .get("next")
-            .and_then(|next| safe_next(&next).map(str::to_owned))
-    });
-    let hidden_next = next
-        .clone()
-        .map(|next| view! { <input type="hidden" name="next" value=next/> });
+    // A post without JavaScript carries it in a hidden field; with
+    // JavaScript it is read when the log-in succeeds, as the query may have
+    // changed while the page stayed open.
+    let query = use_query_map();
+    let next = move || {
+        query.with_untracked(|query| {
+            query
+                .get("next")
+                .and_then(|next| safe_next(&next).map(str::to_owned))
+        })
+    };
+    let hidden_next = next().map(|next| view! { <input type="hidden" name="next" value=next/> });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(profile)) = log_in.value().get() {
             account.set_user(Some(profile));
-            navigate(next.as_deref().unwrap_or("/profile"), Default::default());
+            let target = next().unwrap_or_else(|| "/profile".to_owned());
+            navigate(&target, Default::default());
         }
     });
 

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::{
     body::Body,
     extract::{ConnectInfo, Request, State},
-    http::{header::LOCATION, HeaderValue, StatusCode},
+    http::{header::LOCATION, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     accounts::{Client, SessionToken},
+    api::safe_next,
     error::AppError,
 };
 
@@ -96,6 +97,31 @@ fn client(request: &Request, trusted_proxy: Option<IpAddr>) -> Client {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     Client::new(ip.to_string(), user_agent)
+}
+
+/// Sends an address with a trailing slash (`/signup/`) to the same address
+/// without it, with 308, so that each page has one address. The browser
+/// then always hydrates a page at the path its router and
+/// `app::load_lazy_page` expect. GET and HEAD only, and never towards
+/// another site (`//evil.example/`).
+pub async fn without_trailing_slash(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if matches!(*request.method(), Method::GET | Method::HEAD) && path.len() > 1 {
+        if let Some(target) = path
+            .strip_suffix('/')
+            .map(|path| path.trim_end_matches('/'))
+            .and_then(safe_next)
+        {
+            let location = match request.uri().query() {
+                Some(query) => format!("{target}?{query}"),
+                None => target.to_owned(),
+            };
+            if let Ok(location) = HeaderValue::from_str(&location) {
+                return (StatusCode::PERMANENT_REDIRECT, [(LOCATION, location)]).into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// Server functions answer every error with 500; this gives each error

@@ -49,6 +49,9 @@ pub fn router(state: AppState) -> Router {
         // Static files from the site root; anything else renders the
         // not-found page with status 404.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(
+            middleware::without_trailing_slash,
+        ))
         // Outermost last: log, time out, bound the body, add security
         // headers to every answer (refusals too), refuse cross-site writes.
         .layer(axum::middleware::from_fn_with_state(

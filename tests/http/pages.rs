@@ -85,6 +85,26 @@ async fn unknown_page_is_a_404_with_the_layout() {
 }
 
 #[tokio::test]
+async fn an_address_with_a_trailing_slash_is_sent_to_the_page() {
+    let app = TestApp::spawn().await;
+    for (path, page) in [
+        ("/signup/", "/signup"),
+        ("/profile//", "/profile"),
+        ("/login/?next=/profile", "/login?next=/profile"),
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, 308, "{path}");
+        assert_eq!(reply.header("location"), Some(page), "{path}");
+    }
+    // The home page stays put, and nothing is sent to another site.
+    for path in ["/", "//evil.example/"] {
+        let reply = app.get(path).await;
+        assert_ne!(reply.status, 308, "{path}");
+        assert_eq!(reply.header("location"), None, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_api_path_is_a_plain_404() {
     let app = TestApp::spawn().await;
     for path in ["/api/nothing-here", "/api/auth/nothing-here"] {

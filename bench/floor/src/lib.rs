@@ -1,5 +1,6 @@
 //! One page with one form that calls one server function, routed and
-//! hydrated: what every Leptos app with a form pays before its own code.
+//! hydrated the idiomatic way (`ActionForm`, `hydrate_body`): what a Leptos
+//! app with a form starts from before its own code.
 
 use leptos::prelude::*;
 use leptos_router::{
