@@ -29,11 +29,23 @@ pub const PERSONAL_PAGES: [&str; 1] = ["/profile"];
 /// pages and server functions through the request's extensions. An
 /// anonymous request for a personal page is sent to the log-in page with
 /// 303, carrying where it was going in `?next=`.
+///
+/// Files (`/pkg/app.wasm`, `/favicon.svg`: a dot in the last segment, which
+/// no page or server function has) are served without a session lookup.
 pub async fn resolve_session(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    let is_file = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .is_some_and(|segment| segment.contains('.'));
+    if is_file {
+        return next.run(request).await;
+    }
     let cookie_name = session_cookie_name(state.config.secure_cookies());
     let token = read_cookie(request.headers(), cookie_name).and_then(SessionToken::parse);
     let user = match token {

@@ -38,17 +38,18 @@ pub fn router(state: AppState) -> Router {
         // Unknown API paths get a plain 404, never the HTML app.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
-        // Pages and server functions only: static files need no session.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::resolve_session,
-        ))
         .route_layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))
         // Static files from the site root; anything else renders the
         // not-found page with status 404.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Who is signed in, for the fallback too: the not-found page shows
+        // it like every other page. Static files skip the lookup.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::resolve_session,
+        ))
         .layer(axum::middleware::from_fn(
             middleware::without_trailing_slash,
         ))

@@ -85,6 +85,19 @@ async fn unknown_page_is_a_404_with_the_layout() {
 }
 
 #[tokio::test]
+async fn the_not_found_page_knows_who_is_signed_in() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let reply = app.get_with_cookie("/does-not-exist", &cookie).await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.body.contains("Page not found"));
+    // The nav, and the user the page hands to the browser, are Ada's.
+    assert!(reply.body.contains(">Log out</button>"), "{}", reply.body);
+    assert!(!reply.body.contains("href=\"/login\""), "{}", reply.body);
+    assert!(reply.body.contains("ada@example.com"));
+}
+
+#[tokio::test]
 async fn an_address_with_a_trailing_slash_is_sent_to_the_page() {
     let app = TestApp::spawn().await;
     for (path, page) in [
