@@ -10,3 +10,4 @@ mod limits;
 mod pages;
 mod plain_forms;
 mod security;
+mod shutdown;
