@@ -36,13 +36,10 @@ pub fn hydrate() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
-        let document = leptos::prelude::document();
-        let path = document
-            .location()
-            .and_then(|location| location.pathname().ok());
+        let path = leptos::prelude::location().pathname();
         app::load_lazy_page(path.as_deref().unwrap_or("/")).await;
         leptos::mount::hydrate_body(app::App);
-        if let Some(root) = document.document_element() {
+        if let Some(root) = leptos::prelude::document().document_element() {
             // Styles use this to reveal controls that need JavaScript.
             let _ = root.set_attribute("data-hydrated", "");
         }
