@@ -27,6 +27,14 @@ pub enum AppError {
     /// Too many attempts from this client or on this account (429); the
     /// client may try again after this many seconds.
     TooManyAttempts { retry_after: u64 },
+    /// Too many failed log-ins on this address from browsers that have not
+    /// signed in to it before (429). `capped`: the consecutive-failure cap
+    /// is reached and waiting does not help; the owner gets in from a
+    /// browser they used before.
+    LogInLocked { retry_after: u64, capped: bool },
+    /// The server is at capacity for this kind of request (503); retry
+    /// after this many seconds.
+    Busy { retry_after: u64 },
     /// The request itself could not be read: wrong encoding, missing or
     /// malformed fields (400).
     BadRequest,
@@ -44,7 +52,8 @@ impl AppError {
             Self::Invalid(_) => 422,
             Self::InvalidCredentials | Self::NotSignedIn => 401,
             Self::Forbidden => 403,
-            Self::TooManyAttempts { .. } => 429,
+            Self::TooManyAttempts { .. } | Self::LogInLocked { .. } => 429,
+            Self::Busy { .. } => 503,
             Self::BadRequest => 400,
             Self::TooLarge => 413,
             Self::Internal => 500,
@@ -58,6 +67,17 @@ impl AppError {
                 .iter()
                 .find(|problem| problem.field() == field)
                 .map(|problem| problem.message()),
+            _ => None,
+        }
+    }
+
+    /// Seconds the client should wait before retrying, for the
+    /// `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyAttempts { retry_after }
+            | Self::LogInLocked { retry_after, .. }
+            | Self::Busy { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -87,6 +107,22 @@ impl fmt::Display for AppError {
             Self::TooManyAttempts { retry_after } => {
                 write!(f, "Too many attempts, try again in {retry_after} seconds.")
             }
+            Self::LogInLocked {
+                capped: false,
+                retry_after,
+            } => write!(
+                f,
+                "Too many failed log-ins for this email address: try again in {retry_after} \
+                 seconds. If it is your account, you can log in now from a browser you have \
+                 used with it before."
+            ),
+            Self::LogInLocked { capped: true, .. } => f.write_str(
+                "Log-ins to this email address are locked after too many failed attempts. \
+                 If it is your account, log in from a browser you have used with it before.",
+            ),
+            Self::Busy { .. } => f.write_str(
+                "We are handling a lot of log-ins right now. Please try again in a moment.",
+            ),
             Self::BadRequest => {
                 f.write_str("The request could not be read. Please reload the page and try again.")
             }

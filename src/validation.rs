@@ -43,12 +43,17 @@ pub enum Problem {
     EmailMissing,
     EmailTooLong,
     EmailMalformed,
+    EmailInvisibleCharacters,
     EmailTaken,
     PasswordMissing,
     PasswordTooShort { chars: usize },
     PasswordTooLong,
     PasswordCommon,
     PasswordRepetitive,
+    PasswordSequence,
+    PasswordKeyboardPattern,
+    PasswordDates,
+    PasswordGuessable,
     PasswordContainsEmail,
     PasswordContainsSiteName,
     DisplayNameTooLong { chars: usize },
@@ -59,14 +64,20 @@ impl Problem {
     /// The field this problem belongs to.
     pub fn field(self) -> Field {
         match self {
-            Self::EmailMissing | Self::EmailTooLong | Self::EmailMalformed | Self::EmailTaken => {
-                Field::Email
-            }
+            Self::EmailMissing
+            | Self::EmailTooLong
+            | Self::EmailMalformed
+            | Self::EmailInvisibleCharacters
+            | Self::EmailTaken => Field::Email,
             Self::PasswordMissing
             | Self::PasswordTooShort { .. }
             | Self::PasswordTooLong
             | Self::PasswordCommon
             | Self::PasswordRepetitive
+            | Self::PasswordSequence
+            | Self::PasswordKeyboardPattern
+            | Self::PasswordDates
+            | Self::PasswordGuessable
             | Self::PasswordContainsEmail
             | Self::PasswordContainsSiteName => Field::Password,
             Self::DisplayNameTooLong { .. } | Self::DisplayNameControlCharacters => {
@@ -85,6 +96,11 @@ impl Problem {
             Self::EmailMalformed => {
                 "Enter an email address in the form name@example.com.".into()
             }
+            Self::EmailInvisibleCharacters => {
+                "This email address contains invisible characters (such as zero-width spaces or \
+                 direction marks). Type it again by hand."
+                    .into()
+            }
             Self::EmailTaken => {
                 "An account with this email already exists. Log in instead, or use another email."
                     .into()
@@ -97,14 +113,26 @@ impl Problem {
             Self::PasswordTooLong => format!(
                 "Use a password of at most {PASSWORD_MAX_BYTES} bytes (about 250 characters or more)."
             ),
-            Self::PasswordCommon => {
-                "This password appears in lists of common or leaked passwords. Choose another."
-                    .into()
-            }
+            Self::PasswordCommon => "This is a very common password pattern: it appears in \
+                 lists of leaked passwords or is built from them. Choose another."
+                .into(),
             Self::PasswordRepetitive => {
                 "This password is a repeated pattern (like aaaa… or abcabc…). Choose another."
                     .into()
             }
+            Self::PasswordSequence => "This password is mostly a sequence (like abcd… or \
+                 12345…), which is among the first things guessed. Choose another."
+                .into(),
+            Self::PasswordKeyboardPattern => "This password is mostly a row or pattern of \
+                 keys (like qwerty or 1qaz2wsx), which is among the first things guessed. \
+                 Choose another."
+                .into(),
+            Self::PasswordDates => "This password is mostly years or dates, which are \
+                 among the first things guessed. Choose another."
+                .into(),
+            Self::PasswordGuessable => "This password is too easy to guess: it is mostly \
+                 common words, names or digits. Add a few more unrelated words."
+                .into(),
             Self::PasswordContainsEmail => {
                 "Your password must not contain your email address.".into()
             }

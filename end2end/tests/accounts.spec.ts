@@ -106,9 +106,51 @@ for (const javaScript of [true, false]) {
           page.waitForResponse((response) => response.url().includes("/api/auth/login")),
           page.getByRole("button", { name: "Log in" }).click(),
         ]);
-        const expected = attempt < 6 ? "do not match an account" : /Too many attempts, try again in \d+ seconds/;
+        const expected =
+          attempt < 6
+            ? "do not match an account"
+            : /Too many failed log-ins for this email address: try again in \d+ seconds/;
         await expect(page.getByRole("alert")).toContainText(expected);
       }
+      await expect(page.getByRole("alert")).toContainText("from a browser you have used with it before");
+    });
+
+    test("a stranger's guesses never lock the owner out of their own browser", async ({ page, browser }) => {
+      const email = uniqueEmail(javaScript ? "owner-js" : "owner-plain");
+      // The owner signs up here: this browser now carries a device cookie.
+      await page.goto("/signup");
+      await ready(page);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await expect(page).toHaveURL(/\/profile$/);
+      await nav(page).getByRole("button", { name: "Log out" }).click();
+      await expect(nav(page).getByRole("link", { name: "Log in" })).toBeVisible();
+
+      // A stranger, in another browser, guesses until the address is locked.
+      const strangers = await browser.newContext({ javaScriptEnabled: javaScript });
+      const stranger = await strangers.newPage();
+      await stranger.goto("/login");
+      if (javaScript) await hydrated(stranger);
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        await stranger.getByLabel("Email").fill(email);
+        await stranger.getByLabel("Password", { exact: true }).fill("a guess that is wrong");
+        await Promise.all([
+          stranger.waitForResponse((response) => response.url().includes("/api/auth/login")),
+          stranger.getByRole("button", { name: "Log in" }).click(),
+        ]);
+      }
+      await expect(stranger.getByRole("alert")).toContainText("Too many failed log-ins");
+      await strangers.close();
+
+      // The owner logs in from their own browser at once.
+      await nav(page).getByRole("link", { name: "Log in" }).click();
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText("Log in");
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect(page).toHaveURL(/\/profile$/);
+      await expect(page.locator(".details")).toContainText(email);
     });
 
     test("sign-up problems are shown next to the fields and keep what was typed", async ({ page }) => {
@@ -134,6 +176,27 @@ for (const javaScript of [true, false]) {
     });
   });
 }
+
+test("a ?next= the in-app router cannot reach falls back to the profile", async ({ page, request }) => {
+  const email = uniqueEmail("next-unclean");
+  const created = await request.post("/api/auth/signup", {
+    form: { email, password: PASSWORD, display_name: "" },
+    headers: { accept: "application/json", origin: process.env.APP_BASE_URL ?? "" },
+  });
+  expect(created.status()).toBe(200);
+  await page.context().clearCookies();
+  await page.goto("/login?next=/.//evil.example");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/profile$/);
+  await expect(page.locator(".details")).toContainText(email);
+  // The app is alive: it still navigates in place.
+  await nav(page).getByRole("link", { name: "Home" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(nav(page).getByRole("link", { name: email })).toBeVisible();
+});
 
 test("the nav follows account actions without a reload", async ({ page }) => {
   const email = uniqueEmail("nav");

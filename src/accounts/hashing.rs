@@ -7,8 +7,18 @@
 //! blocking pool would spread hashes over many short-lived threads, and the
 //! allocator keeps a 19 MiB block cached per thread: the server reached
 //! 2.9 GiB under a log-in benchmark that way.)
+//!
+//! The line in front of the threads is bounded. Past its capacity a request
+//! is answered at once with "busy, retry shortly" (503) instead of joining
+//! a queue that a flood made seconds long, and a job whose requester has
+//! gone (the client hung up, or the request timed out) is dropped unworked
+//! when its turn comes. So after a flood of abandoned log-ins, the next
+//! real one waits for at most the few hashes already under way.
 
-use std::sync::{mpsc, Arc, LazyLock, Mutex};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    mpsc, Arc, LazyLock, Mutex,
+};
 
 use argon2::{
     password_hash::{phc::PasswordHash, PasswordHasher as _, PasswordVerifier as _},
@@ -43,16 +53,21 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// A job for a hashing thread.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Runs argon2 on `threads` dedicated threads; requests beyond that wait
-/// in line.
+/// Runs argon2 on `threads` dedicated threads; up to `queue` further
+/// requests wait in line, and any more are turned away.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
+    skipped: Arc<AtomicU64>,
 }
 
+/// The default line length per hashing thread: with ~15 ms a hash, a full
+/// line is a quarter of a second of waiting.
+pub const QUEUE_PER_THREAD: usize = 16;
+
 impl PasswordHasher {
-    pub fn new(threads: usize) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job>();
+    pub fn new(threads: usize, queue: usize) -> Self {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(queue);
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..threads.max(1) {
             let queue = Arc::clone(&queue);
@@ -72,7 +87,15 @@ impl PasswordHasher {
                 })
                 .expect("start a password hashing thread");
         }
-        Self { jobs }
+        Self {
+            jobs,
+            skipped: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Jobs dropped unworked because their requester had gone.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
     }
 
     /// Hashes a password into a PHC string with a fresh random salt.
@@ -123,13 +146,26 @@ impl PasswordHasher {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
         let (done, result) = oneshot::channel();
+        let skipped = Arc::clone(&self.skipped);
         let job: Job = Box::new(move || {
-            // The caller may have gone (client disconnected): nothing to do.
+            // Nobody waits for the answer any more (the client hung up or
+            // timed out): spend no time on it.
+            if done.is_closed() {
+                skipped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             let _ = done.send(work());
         });
-        if self.jobs.send(job).is_err() {
-            tracing::error!("password hashing threads are gone");
-            return Err(AppError::Internal);
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => {
+                tracing::warn!("password hashing queue is full: asking the client to retry");
+                return Err(AppError::Busy { retry_after: 1 });
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                tracing::error!("password hashing threads are gone");
+                return Err(AppError::Internal);
+            }
         }
         result.await.map_err(|_| {
             tracing::error!("a password hashing job failed");
@@ -144,7 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_our_parameters_and_a_random_salt() {
-        let hasher = PasswordHasher::new(2);
+        let hasher = PasswordHasher::new(2, 8);
         let first = hasher
             .hash(b"correct horse battery".to_vec())
             .await
@@ -162,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn verification_accepts_only_the_right_password() {
-        let hasher = PasswordHasher::new(2);
+        let hasher = PasswordHasher::new(2, 8);
         let hash = hasher
             .hash(b"correct horse battery".to_vec())
             .await
@@ -179,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        let hasher = PasswordHasher::new(1);
+        let hasher = PasswordHasher::new(1, 8);
         assert!(!hasher
             .verify(b"anything at all here".to_vec(), None)
             .await
@@ -188,10 +224,75 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_does_not_verify() {
-        let hasher = PasswordHasher::new(1);
+        let hasher = PasswordHasher::new(1, 8);
         assert!(!hasher
             .verify(b"x".to_vec(), Some("not a hash".into()))
             .await
             .unwrap());
+    }
+
+    /// Holds the only hashing thread until the returned sender is dropped.
+    fn block_the_thread(hasher: &PasswordHasher) -> std::sync::mpsc::Sender<()> {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let hasher = hasher.clone();
+        tokio::spawn(async move {
+            let _ = hasher
+                .run(move || {
+                    let _ = wait.recv();
+                })
+                .await;
+        });
+        release
+    }
+
+    #[tokio::test]
+    async fn past_the_queue_capacity_requests_are_turned_away_at_once() {
+        let hasher = PasswordHasher::new(1, 2);
+        let release = block_the_thread(&hasher);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let waiting: Vec<_> = (0..2)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.run(|| 1).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(
+            hasher.run(|| 1).await,
+            Err(AppError::Busy { retry_after: 1 }),
+            "the third in line is turned away"
+        );
+        drop(release);
+        for job in waiting {
+            assert_eq!(job.await.unwrap(), Ok(1), "those in line are served");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_requester_has_gone_is_not_worked() {
+        let hasher = PasswordHasher::new(1, 8);
+        let release = block_the_thread(&hasher);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let worked = Arc::new(AtomicU64::new(0));
+        let abandoned: Vec<_> = (0..5)
+            .map(|_| {
+                let hasher = hasher.clone();
+                let worked = Arc::clone(&worked);
+                tokio::spawn(async move {
+                    hasher
+                        .run(move || worked.fetch_add(1, Ordering::SeqCst))
+                        .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        for job in &abandoned {
+            job.abort();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(release);
+        assert_eq!(hasher.run(|| 7).await, Ok(7));
+        assert_eq!(worked.load(Ordering::SeqCst), 0);
+        assert_eq!(hasher.skipped(), 5);
     }
 }

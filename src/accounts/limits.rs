@@ -1,15 +1,25 @@
-//! Brute-force limits, stored in the database so that every instance of
-//! the server behind a load balancer enforces the same ones.
+//! Brute-force and abuse limits, stored in the database so that every
+//! instance of the server behind a load balancer enforces the same ones.
 //!
-//! - Per client IP: a token bucket on the authentication endpoints.
-//! - Per email address: after a few free failures, exponential back-off
-//!   between attempts; after 100 consecutive failures (NIST SP 800-63B
-//!   §3.2.2) no more passwords are checked for that address.
+//! - Per client network: a token bucket on the authentication endpoints.
+//!   IPv4 clients are bucketed by address, IPv6 clients by their /64
+//!   prefix, which is what one host or home network is given.
+//! - Per log-in subject: a browser that has never signed in to the account
+//!   is counted against the account's address (known or not); a browser
+//!   that has (it carries a device cookie, see [`super::device`]) is
+//!   counted on its own. After a few free failures each subject backs off
+//!   exponentially; after [`MAX_CONSECUTIVE_FAILURES`] nothing more is
+//!   checked for it until a success, a password reset or retention.
+//! - Per account: a token bucket on profile changes.
 //!
-//! Both are checked before any password hashing, so a flood costs us a
-//! database round trip, not an argon2 computation.
+//! Every check counts in the same atomic statement that decides, before any
+//! password hashing: parallel requests cannot slip past a limit, and a
+//! flood costs a database round trip, not an argon2 computation.
 
-use std::time::Duration;
+use std::{
+    net::{IpAddr, Ipv6Addr},
+    time::Duration,
+};
 
 use sqlx::SqlitePool;
 
@@ -18,20 +28,32 @@ use crate::error::AppError;
 /// The limits, all configurable.
 #[derive(Clone, Copy, Debug)]
 pub struct RateLimits {
-    /// Requests a client IP may make at once on the auth endpoints.
+    /// Requests a client network may make at once on the auth endpoints.
     pub ip_burst: u32,
-    /// Requests per minute a client IP regains.
+    /// Requests per minute a client network regains.
     pub ip_per_minute: u32,
-    /// Consecutive failed log-ins allowed before back-off starts.
+    /// Consecutive failed log-ins allowed on an address, from browsers
+    /// that have not signed in to it before, before back-off starts.
     pub free_failures: u32,
+    /// Consecutive failed log-ins allowed from one trusted browser (one
+    /// device cookie) before its own back-off starts.
+    pub device_free_failures: u32,
     /// The first back-off; it doubles with each further failure.
     pub backoff_base: Duration,
     /// The longest back-off between two attempts.
     pub backoff_max: Duration,
+    /// Profile changes an account may make at once.
+    pub profile_burst: u32,
+    /// Profile changes per minute an account regains.
+    pub profile_per_minute: u32,
 }
 
-/// Consecutive failures after which an address is no longer evaluated.
+/// Consecutive failures after which a subject is no longer evaluated
+/// (NIST SP 800-63B-4 §3.2.2 allows at most 100).
 pub const MAX_CONSECUTIVE_FAILURES: i64 = 100;
+
+/// The largest back-off exponent: 2^30 seconds is decades already.
+const MAX_DOUBLINGS: i64 = 30;
 
 impl Default for RateLimits {
     fn default() -> Self {
@@ -39,47 +61,229 @@ impl Default for RateLimits {
             ip_burst: 20,
             ip_per_minute: 20,
             free_failures: 5,
+            device_free_failures: 5,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(15 * 60),
+            profile_burst: 10,
+            profile_per_minute: 1,
         }
     }
 }
 
+/// What a token bucket holds: its burst and its refill rate.
+#[derive(Clone, Copy, Debug)]
+pub struct Bucket {
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+/// A request that a limit refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Seconds until the next attempt may go ahead (at least 1).
+    pub retry_after: u64,
+    /// The subject reached [`MAX_CONSECUTIVE_FAILURES`]: waiting does not
+    /// help.
+    pub capped: bool,
+    /// The first refusal since the limit was last reached: the one worth
+    /// an audit event. Later refusals in the same window are not recorded,
+    /// so a flood cannot grow the audit trail.
+    pub first_in_window: bool,
+}
+
+/// Whom a log-in attempt is counted against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// Browsers without a device cookie for the account: the address.
+    Address(String),
+    /// One trusted browser: the account and its device cookie's nonce.
+    Device { user_id: i64, nonce: String },
+}
+
+impl Subject {
+    fn key(&self) -> String {
+        match self {
+            Self::Address(email_key) => format!("address:{email_key}"),
+            Self::Device { user_id, nonce } => format!("device:{user_id}:{nonce}"),
+        }
+    }
+}
+
+/// The bucket key of a client address: IPv4 (and IPv4-mapped IPv6) by
+/// address, other IPv6 by /64 prefix.
+pub fn network_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("ip:{}/64", Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
 impl RateLimits {
+    pub fn auth_bucket(&self) -> Bucket {
+        Bucket {
+            burst: self.ip_burst,
+            per_minute: self.ip_per_minute,
+        }
+    }
+
+    pub fn profile_bucket(&self) -> Bucket {
+        Bucket {
+            burst: self.profile_burst,
+            per_minute: self.profile_per_minute,
+        }
+    }
+
+    fn free_failures_of(&self, subject: &Subject) -> i64 {
+        i64::from(match subject {
+            Subject::Address(_) => self.free_failures,
+            Subject::Device { .. } => self.device_free_failures,
+        })
+    }
+
+    /// The back-off after `failures` consecutive failures with `free` of
+    /// them free, in seconds (0 while within the free allowance).
+    fn backoff(&self, failures: i64, free: i64) -> u64 {
+        let over = failures - free;
+        if over < 0 {
+            return 0;
+        }
+        self.backoff_base
+            .as_secs()
+            .saturating_mul(1u64 << over.min(MAX_DOUBLINGS))
+            .min(self.backoff_max.as_secs())
+    }
+
     /// Seconds to wait after `failures` consecutive failures, the last at
     /// `last_failure_at`, as seen at `now`; 0 when an attempt may go ahead.
     pub fn account_wait(&self, failures: i64, last_failure_at: i64, now: i64) -> u64 {
         if failures >= MAX_CONSECUTIVE_FAILURES {
             return self.backoff_max.as_secs().max(1);
         }
-        let over = failures - i64::from(self.free_failures);
-        if over < 0 {
-            return 0;
-        }
-        let backoff = self
-            .backoff_base
-            .as_secs()
-            .saturating_mul(1u64 << over.min(40))
-            .min(self.backoff_max.as_secs());
+        let backoff = self.backoff(failures, i64::from(self.free_failures));
         let elapsed = u64::try_from(now - last_failure_at).unwrap_or(0);
         backoff.saturating_sub(elapsed)
     }
 
-    /// Takes one request from `key`'s bucket; `Err(TooManyAttempts)` when
-    /// it is empty. One UPSERT, so concurrent requests cannot both take the
-    /// last token.
-    pub async fn take(&self, db: &SqlitePool, key: &str, now: f64) -> Result<(), AppError> {
-        let capacity = f64::from(self.ip_burst.max(1));
-        let per_second = f64::from(self.ip_per_minute.max(1)) / 60.0;
-        let (tokens, allowed): (f64, bool) = sqlx::query_as(
-            "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed) VALUES (?1, ?2 - 1, ?3, 1) \
+    /// Reserves one log-in attempt for `subject`: counts it as a failure
+    /// now, before the password is checked, if the subject's allowance and
+    /// back-off allow an attempt at all. Decision and count are one UPSERT,
+    /// so of many parallel attempts only those the limit allows get through.
+    /// A successful log-in then [`clears`](Self::clear) the count.
+    pub async fn reserve_attempt(
+        &self,
+        db: &SqlitePool,
+        subject: &Subject,
+        now: i64,
+    ) -> Result<(), LimitError> {
+        let key = subject.key();
+        let free = self.free_failures_of(subject);
+        let reserved: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO login_attempts (key, failures, last_failure_at) VALUES (?1, 1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure_at = ?2 \
+             WHERE failures < ?3 \
+                OR (failures < ?6 AND ?2 - last_failure_at >= \
+                    min(?5, ?4 * (1 << min(failures - ?3, ?7)))) \
+             RETURNING failures",
+        )
+        .bind(&key)
+        .bind(now)
+        .bind(free)
+        .bind(i64::try_from(self.backoff_base.as_secs()).unwrap_or(i64::MAX / 4))
+        .bind(i64::try_from(self.backoff_max.as_secs()).unwrap_or(i64::MAX / 4))
+        .bind(MAX_CONSECUTIVE_FAILURES)
+        .bind(MAX_DOUBLINGS)
+        .fetch_optional(db)
+        .await
+        .map_err(|error| LimitError::Internal(internal("reserve attempt", error)))?;
+        if reserved.is_some() {
+            return Ok(());
+        }
+        // Refused: work out the wait, and whether this is the first refusal
+        // since the last counted failure (the one to record).
+        let (failures, last_failure_at): (i64, i64) =
+            sqlx::query_as("SELECT failures, last_failure_at FROM login_attempts WHERE key = ?")
+                .bind(&key)
+                .fetch_one(db)
+                .await
+                .map_err(|error| LimitError::Internal(internal("read attempts", error)))?;
+        let first_in_window: Option<i64> = sqlx::query_scalar(
+            "UPDATE login_attempts SET reported_at = ?2 \
+             WHERE key = ?1 AND reported_at < last_failure_at RETURNING 1",
+        )
+        .bind(&key)
+        .bind(now)
+        .fetch_optional(db)
+        .await
+        .map_err(|error| LimitError::Internal(internal("mark refusal", error)))?;
+        let capped = failures >= MAX_CONSECUTIVE_FAILURES;
+        let retry_after = if capped {
+            self.backoff_max.as_secs()
+        } else {
+            let elapsed = u64::try_from(now - last_failure_at).unwrap_or(0);
+            self.backoff(failures, free).saturating_sub(elapsed)
+        };
+        Err(LimitError::Refused(Refused {
+            retry_after: retry_after.max(1),
+            capped,
+            first_in_window: first_in_window.is_some(),
+        }))
+    }
+
+    /// Gives back an attempt that was reserved but never checked (the
+    /// hashing queue was full).
+    pub async fn release_attempt(&self, db: &SqlitePool, subject: &Subject) {
+        let released =
+            sqlx::query("UPDATE login_attempts SET failures = max(failures - 1, 0) WHERE key = ?")
+                .bind(subject.key())
+                .execute(db)
+                .await;
+        if let Err(error) = released {
+            internal("release attempt", error);
+        }
+    }
+
+    /// Forgets the failures of these subjects: after a successful log-in,
+    /// or a sign-up for the address.
+    pub async fn clear(&self, db: &SqlitePool, subjects: &[Subject]) -> Result<(), AppError> {
+        for subject in subjects {
+            sqlx::query("DELETE FROM login_attempts WHERE key = ?")
+                .bind(subject.key())
+                .execute(db)
+                .await
+                .map_err(|error| internal("clear attempts", error))?;
+        }
+        Ok(())
+    }
+
+    /// Takes one request from `key`'s bucket, or says how long to wait.
+    /// One UPSERT, so concurrent requests cannot both take the last token.
+    pub async fn take(
+        &self,
+        db: &SqlitePool,
+        key: &str,
+        bucket: Bucket,
+        now: f64,
+    ) -> Result<(), LimitError> {
+        let capacity = f64::from(bucket.burst.max(1));
+        let per_second = f64::from(bucket.per_minute.max(1)) / 60.0;
+        let (tokens, allowed, refusals): (f64, bool, i64) = sqlx::query_as(
+            "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed, refusals) \
+             VALUES (?1, ?2 - 1, ?3, 1, 0) \
              ON CONFLICT (key) DO UPDATE SET \
                tokens = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
                              THEN min(?2, tokens + (?3 - updated_at) * ?4) - 1 \
                              ELSE min(?2, tokens + (?3 - updated_at) * ?4) END, \
                last_allowed = min(?2, tokens + (?3 - updated_at) * ?4) >= 1, \
+               refusals = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
+                               THEN 0 ELSE refusals + 1 END, \
                updated_at = ?3 \
-             RETURNING tokens, last_allowed",
+             RETURNING tokens, last_allowed, refusals",
         )
         .bind(key)
         .bind(capacity)
@@ -87,18 +291,32 @@ impl RateLimits {
         .bind(per_second)
         .fetch_one(db)
         .await
-        .map_err(|error| {
-            tracing::error!("rate limit: {error}");
-            AppError::Internal
-        })?;
+        .map_err(|error| LimitError::Internal(internal("rate limit", error)))?;
         if allowed {
             Ok(())
         } else {
             // Round up and never promise less than a second.
             let retry_after = ((1.0 - tokens) / per_second).ceil().max(1.0) as u64;
-            Err(AppError::TooManyAttempts { retry_after })
+            Err(LimitError::Refused(Refused {
+                retry_after,
+                capped: false,
+                first_in_window: refusals == 1,
+            }))
         }
     }
+}
+
+/// Why a limit did not let a request through.
+#[derive(Debug)]
+pub enum LimitError {
+    Refused(Refused),
+    Internal(AppError),
+}
+
+/// Logs an unexpected database failure and hides it from the client.
+fn internal(action: &str, error: sqlx::Error) -> AppError {
+    tracing::error!("limits: {action}: {error}");
+    AppError::Internal
 }
 
 #[cfg(test)]
@@ -121,5 +339,40 @@ mod tests {
     fn after_100_failures_nothing_is_evaluated() {
         let limits = RateLimits::default();
         assert_eq!(limits.account_wait(100, 0, 1_000_000_000), 900);
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_bucket_per_64_prefix() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        assert_eq!(network_key(ip("203.0.113.7")), "ip:203.0.113.7");
+        assert_eq!(network_key(ip("::ffff:203.0.113.7")), "ip:203.0.113.7");
+        assert_eq!(
+            network_key(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")),
+            "ip:2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            network_key(ip("2001:db8:1:2::1")),
+            network_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        );
+        assert_ne!(
+            network_key(ip("2001:db8:1:2::1")),
+            network_key(ip("2001:db8:1:3::1"))
+        );
+    }
+
+    #[test]
+    fn subjects_have_distinct_keys() {
+        assert_eq!(
+            Subject::Address("ada@example.com".into()).key(),
+            "address:ada@example.com"
+        );
+        assert_eq!(
+            Subject::Device {
+                user_id: 7,
+                nonce: "abc".into()
+            }
+            .key(),
+            "device:7:abc"
+        );
     }
 }

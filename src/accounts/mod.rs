@@ -6,22 +6,32 @@
 //! policy in [`password`], hashing in [`hashing`], tokens in [`session`].
 
 pub mod audit;
+pub mod device;
+pub mod email;
 pub mod hashing;
 pub mod limits;
 pub mod password;
+pub mod retention;
 pub mod session;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    net::IpAddr,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use sqlx::{FromRow, SqlitePool};
 
 use crate::{
     error::AppError,
-    validation::{check_display_name, check_email, Problem},
+    validation::{
+        check_display_name, Problem, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, PASSWORD_MAX_BYTES,
+    },
 };
 pub use audit::{Client, Event};
+pub use device::DeviceKeys;
 pub use hashing::PasswordHasher;
-pub use limits::RateLimits;
+pub use limits::{network_key, RateLimits};
+use limits::{LimitError, Refused, Subject};
 pub use session::SessionToken;
 
 /// A person with an account, as the product shows them.
@@ -61,6 +71,24 @@ pub struct NewSession {
     pub max_age: Duration,
 }
 
+/// What the browser presented along with a sign-up or log-in.
+#[derive(Clone, Debug, Default)]
+pub struct Browser {
+    /// The session its cookie named, if any: a new sign-in ends it.
+    pub session: Option<SessionToken>,
+    /// Its device cookie, if any (see [`device`]).
+    pub device_cookie: Option<String>,
+}
+
+/// A browser that has just signed in.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: NewSession,
+    /// The browser's new device cookie value.
+    pub device_cookie: String,
+}
+
 /// How often at most a session's `last_seen_at` is written, so that page
 /// views do not each cost a database write.
 const TOUCH_INTERVAL_SECS: i64 = 60;
@@ -74,6 +102,7 @@ pub struct Accounts {
     hasher: PasswordHasher,
     sessions: SessionPolicy,
     limits: RateLimits,
+    devices: DeviceKeys,
 }
 
 impl Accounts {
@@ -82,17 +111,23 @@ impl Accounts {
         hasher: PasswordHasher,
         sessions: SessionPolicy,
         limits: RateLimits,
+        devices: DeviceKeys,
     ) -> Self {
         Self {
             db,
             hasher,
             sessions,
             limits,
+            devices,
         }
     }
 
     pub fn session_policy(&self) -> SessionPolicy {
         self.sessions
+    }
+
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
     }
 
     /// Creates an account and signs it in. Every field is checked and every
@@ -103,13 +138,22 @@ impl Accounts {
         password: &str,
         display_name: &str,
         client: &Client,
-    ) -> Result<(User, NewSession), AppError> {
+        browser: &Browser,
+    ) -> Result<SignedIn, AppError> {
+        // Bounded before anything is written, so nothing oversized is kept.
+        let too_long = length_problems(email, password, Some(display_name));
+        if !too_long.is_empty() {
+            return Err(AppError::Invalid(too_long));
+        }
         self.take_client_token(client).await?;
         let mut problems = Vec::new();
-        let email = check_email(email).map_err(|p| problems.push(p)).ok();
-        let password = password::check_new(password, email.as_deref().unwrap_or_default())
-            .map_err(|p| problems.push(p))
-            .ok();
+        let email = email::normalise(email).map_err(|p| problems.push(p)).ok();
+        let password = password::check_new(
+            password,
+            email.as_ref().map_or("", |email| email.email.as_str()),
+        )
+        .map_err(|p| problems.push(p))
+        .ok();
         let display_name = check_display_name(display_name)
             .map_err(|p| problems.push(p))
             .ok();
@@ -118,19 +162,19 @@ impl Accounts {
             return Err(AppError::Invalid(problems));
         };
 
-        let email_key = email_key(&email);
-        if self.find_user_id(&email_key).await?.is_some() {
+        if self.find_user_id(&email.key).await?.is_some() {
             return Err(AppError::invalid(Problem::EmailTaken));
         }
         let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
         let inserted = sqlx::query_as::<_, User>(
-            "INSERT INTO users (email, email_key, password_hash, display_name) \
-             VALUES (?, ?, ?, ?) RETURNING id, email, display_name, created_at",
+            "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version) \
+             VALUES (?, ?, ?, ?, ?) RETURNING id, email, display_name, created_at",
         )
-        .bind(&email)
-        .bind(&email_key)
+        .bind(&email.email)
+        .bind(&email.key)
         .bind(&password_hash)
         .bind(&display_name)
+        .bind(crate::server::db::EMAIL_KEY_VERSION)
         .fetch_one(&self.db)
         .await;
         let user = match inserted {
@@ -141,21 +185,30 @@ impl Accounts {
             }
             Err(error) => return Err(internal("create user", error)),
         };
-        let session = self.start_session(user.id, false).await?;
-        audit::record(&self.db, Event::SignUp, Some(user.id), client).await;
-        Ok((user, session))
+        // Failed log-ins counted on the address before it had an account
+        // are not the new owner's.
+        self.limits
+            .clear(&self.db, &[Subject::Address(email.key)])
+            .await?;
+        let signed_in = self.sign_in(user, false, browser).await?;
+        audit::record(&self.db, Event::SignUp, Some(signed_in.user.id), client).await;
+        Ok(signed_in)
     }
 
     /// Checks an email and password and starts a new session. Unknown email
     /// and wrong password give the same error after the same work.
+    ///
+    /// The attempt is counted before the password is checked, against the
+    /// browser's device cookie when it has signed in to this account
+    /// before, else against the address (see [`limits`]).
     pub async fn log_in(
         &self,
         email: &str,
         password: &str,
         remember: bool,
         client: &Client,
-    ) -> Result<(User, NewSession), AppError> {
-        self.take_client_token(client).await?;
+        browser: &Browser,
+    ) -> Result<SignedIn, AppError> {
         let email = email.trim();
         let mut problems = Vec::new();
         if email.is_empty() {
@@ -164,10 +217,14 @@ impl Accounts {
         if password.is_empty() {
             problems.push(Problem::PasswordMissing);
         }
+        problems.extend(length_problems(email, password, None));
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));
         }
-        let key = email_key(email);
+        self.take_client_token(client).await?;
+        // An address that is not even well-formed matches no account; it
+        // is still counted, so it is answered exactly like any other.
+        let key = email::key_for_log_in(email).unwrap_or_else(|| email.to_lowercase());
         let found: Option<(i64, String)> =
             sqlx::query_as("SELECT id, password_hash FROM users WHERE email_key = ?")
                 .bind(&key)
@@ -176,41 +233,51 @@ impl Accounts {
                 .map_err(|error| internal("find user", error))?;
         let (user_id, stored) = found.unzip();
 
-        // Back-off per address, known or not, before any hashing.
-        let failures: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT failures, last_failure_at FROM login_failures WHERE email_key = ?",
-        )
-        .bind(&key)
-        .fetch_optional(&self.db)
-        .await
-        .map_err(|error| internal("read failures", error))?;
-        if let Some((failures, last_failure_at)) = failures {
-            let wait = self.limits.account_wait(failures, last_failure_at, now());
-            if wait > 0 {
-                audit::record(&self.db, Event::RateLimited, user_id, client).await;
-                return Err(AppError::TooManyAttempts { retry_after: wait });
+        let devices = browser
+            .device_cookie
+            .as_deref()
+            .map(|cookie| self.devices.read(cookie))
+            .unwrap_or_default();
+        let subject = match devices
+            .iter()
+            .find(|device| Some(device.user_id) == user_id)
+        {
+            Some(device) => Subject::Device {
+                user_id: device.user_id,
+                nonce: device.nonce.clone(),
+            },
+            None => Subject::Address(key),
+        };
+        match self.limits.reserve_attempt(&self.db, &subject, now()).await {
+            Ok(()) => {}
+            Err(LimitError::Refused(refused)) => {
+                self.record_refusal(refused, user_id, client).await;
+                return Err(AppError::LogInLocked {
+                    retry_after: refused.retry_after,
+                    capped: refused.capped,
+                });
             }
+            Err(LimitError::Internal(error)) => return Err(error),
         }
 
-        // Sign-up never accepts an over-long password, so it cannot match.
-        let verified = match password::normalise(password) {
-            Ok(password) => self.hasher.verify(password.into_bytes(), stored).await?,
-            Err(_) => false,
+        let password = password::normalise(password).unwrap_or_default();
+        let verified = match self.hasher.verify(password.into_bytes(), stored).await {
+            Ok(verified) => verified,
+            Err(error) => {
+                // Not checked after all: the attempt does not count.
+                self.limits.release_attempt(&self.db, &subject).await;
+                return Err(error);
+            }
         };
         let Some(user_id) = user_id.filter(|_| verified) else {
-            self.count_failure(&key).await?;
             audit::record(&self.db, Event::LogInFailed, user_id, client).await;
             return Err(AppError::InvalidCredentials);
         };
-        sqlx::query("DELETE FROM login_failures WHERE email_key = ?")
-            .bind(&key)
-            .execute(&self.db)
-            .await
-            .map_err(|error| internal("clear failures", error))?;
+        self.limits.clear(&self.db, &[subject]).await?;
         let user = self.user(user_id).await?;
-        let session = self.start_session(user.id, remember).await?;
-        audit::record(&self.db, Event::LogIn, Some(user.id), client).await;
-        Ok((user, session))
+        let signed_in = self.sign_in(user, remember, browser).await?;
+        audit::record(&self.db, Event::LogIn, Some(user_id), client).await;
+        Ok(signed_in)
     }
 
     /// The user's latest security events, newest first.
@@ -225,31 +292,41 @@ impl Accounts {
         audit::record(&self.db, event, user_id, client).await;
     }
 
+    /// Takes a token from the client network's bucket for the
+    /// authentication endpoints.
     async fn take_client_token(&self, client: &Client) -> Result<(), AppError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |elapsed| elapsed.as_secs_f64());
-        let taken = self
-            .limits
-            .take(&self.db, &format!("ip:{}", client.ip), now)
-            .await;
-        if taken.is_err() {
-            audit::record(&self.db, Event::RateLimited, None, client).await;
-        }
-        taken
+        let key = client
+            .ip
+            .parse::<IpAddr>()
+            .map_or_else(|_| "ip:unknown".to_owned(), network_key);
+        let bucket = self.limits.auth_bucket();
+        self.take(&key, bucket, None, client).await
     }
 
-    async fn count_failure(&self, email_key: &str) -> Result<(), AppError> {
-        sqlx::query(
-            "INSERT INTO login_failures (email_key, failures, last_failure_at) VALUES (?1, 1, ?2) \
-             ON CONFLICT (email_key) DO UPDATE SET failures = failures + 1, last_failure_at = ?2",
-        )
-        .bind(email_key)
-        .bind(now())
-        .execute(&self.db)
-        .await
-        .map_err(|error| internal("count failure", error))?;
-        Ok(())
+    async fn take(
+        &self,
+        key: &str,
+        bucket: limits::Bucket,
+        user_id: Option<i64>,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        match self.limits.take(&self.db, key, bucket, now_precise()).await {
+            Ok(()) => Ok(()),
+            Err(LimitError::Refused(refused)) => {
+                self.record_refusal(refused, user_id, client).await;
+                Err(AppError::TooManyAttempts {
+                    retry_after: refused.retry_after,
+                })
+            }
+            Err(LimitError::Internal(error)) => Err(error),
+        }
+    }
+
+    /// One audit event per window of refusals, not one per request.
+    async fn record_refusal(&self, refused: Refused, user_id: Option<i64>, client: &Client) {
+        if refused.first_in_window {
+            audit::record(&self.db, Event::RateLimited, user_id, client).await;
+        }
     }
 
     /// Ends the session; the token is worthless afterwards.
@@ -304,6 +381,9 @@ impl Accounts {
         client: &Client,
     ) -> Result<User, AppError> {
         let display_name = check_display_name(display_name).map_err(AppError::invalid)?;
+        let bucket = self.limits.profile_bucket();
+        self.take(&format!("profile:{user_id}"), bucket, Some(user_id), client)
+            .await?;
         let user = sqlx::query_as::<_, User>(
             "UPDATE users SET display_name = ?, updated_at = unixepoch() \
              WHERE id = ? RETURNING id, email, display_name, created_at",
@@ -336,19 +416,36 @@ impl Accounts {
             .map_err(|error| internal("find user", error))
     }
 
+    /// Starts a session for `user` in `browser`: ends the session its
+    /// cookie named (whoever it belonged to: a new sign-in replaces it),
+    /// and extends its device cookie with this account.
+    async fn sign_in(
+        &self,
+        user: User,
+        persistent: bool,
+        browser: &Browser,
+    ) -> Result<SignedIn, AppError> {
+        if let Some(previous) = &browser.session {
+            self.log_out(previous).await?;
+        }
+        let session = self.start_session(user.id, persistent).await?;
+        let devices = browser
+            .device_cookie
+            .as_deref()
+            .map(|cookie| self.devices.read(cookie))
+            .unwrap_or_default();
+        let device_cookie = self.devices.after_sign_in(&devices, user.id);
+        Ok(SignedIn {
+            user,
+            session,
+            device_cookie,
+        })
+    }
+
     /// A fresh token for every log-in, so a token planted before log-in
-    /// (session fixation) is never promoted. Expired sessions are swept
-    /// here too, keeping the table small without a background job.
+    /// (session fixation) is never promoted.
     async fn start_session(&self, user_id: i64, persistent: bool) -> Result<NewSession, AppError> {
         let now = now();
-        let idle_cutoff = now - secs(self.sessions.idle_timeout);
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
-            .bind(now)
-            .bind(idle_cutoff)
-            .execute(&self.db)
-            .await
-            .map_err(|error| internal("sweep sessions", error))?;
-
         let token = SessionToken::generate();
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, expires_at) \
@@ -371,10 +468,23 @@ impl Accounts {
     }
 }
 
-/// The form of an email address that uniqueness and log-in compare:
-/// trimmed and lower-cased with Unicode case folding.
-pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+/// Problems with the size of what was typed, checked before anything is
+/// written or hashed.
+fn length_problems(email: &str, password: &str, display_name: Option<&str>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if email.trim().chars().count() > EMAIL_MAX_CHARS {
+        problems.push(Problem::EmailTooLong);
+    }
+    if password.len() > PASSWORD_MAX_BYTES {
+        problems.push(Problem::PasswordTooLong);
+    }
+    if let Some(chars) = display_name
+        .map(|name| name.trim().chars().count())
+        .filter(|&chars| chars > DISPLAY_NAME_MAX_CHARS)
+    {
+        problems.push(Problem::DisplayNameTooLong { chars });
+    }
+    problems
 }
 
 fn now() -> i64 {
@@ -382,6 +492,13 @@ fn now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(secs)
         .unwrap_or_default()
+}
+
+/// Unix time with sub-second precision, for token buckets.
+fn now_precise() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |elapsed| elapsed.as_secs_f64())
 }
 
 fn secs(duration: Duration) -> i64 {
@@ -399,9 +516,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn email_keys_fold_case_including_unicode() {
-        assert_eq!(email_key("  Ada@Example.COM "), "ada@example.com");
-        assert_eq!(email_key("ÉLODIE@exemple.fr"), "élodie@exemple.fr");
+    fn lengths_are_checked_before_anything_else() {
+        let huge_email = format!("{}@example.com", "a".repeat(60_000));
+        assert_eq!(
+            length_problems(&huge_email, "x", None),
+            [Problem::EmailTooLong]
+        );
+        assert_eq!(
+            length_problems("ada@example.com", &"x".repeat(1025), Some(&"n".repeat(51))),
+            [
+                Problem::PasswordTooLong,
+                Problem::DisplayNameTooLong { chars: 51 }
+            ]
+        );
+        assert!(length_problems("ada@example.com", "short", Some("Ada")).is_empty());
     }
 
     #[test]

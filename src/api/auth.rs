@@ -24,7 +24,13 @@ pub async fn sign_up(
     let display_name = display_name.unwrap_or_default();
     let accounts = web::accounts()?;
     let result = accounts
-        .sign_up(&email, &password, &display_name, &web::client())
+        .sign_up(
+            &email,
+            &password,
+            &display_name,
+            &web::client(),
+            &web::browser(),
+        )
         .await;
     let reply = FormReply::new(
         crate::api::FormId::SignUp,
@@ -32,10 +38,11 @@ pub async fn sign_up(
         vec![(Field::Email, email), (Field::DisplayName, display_name)],
     );
     match result {
-        Ok((user, session)) => {
-            web::set_session_cookie(&session);
+        Ok(signed_in) => {
+            web::set_session_cookie(&signed_in.session);
+            web::set_device_cookie(&signed_in.device_cookie);
             reply.success("/profile");
-            Ok(web::profile(&user))
+            Ok(web::profile(&signed_in.user))
         }
         Err(error) => Err(reply.failure(error)),
     }
@@ -53,8 +60,9 @@ impl FromFields for SignUp {
 
 /// `POST /api/auth/login` with `email`, `password`, `remember` (any value
 /// means yes) and `next` (optional, a path on this site). Starts a new
-/// session and returns the profile. 401 for an unknown email or a wrong
-/// password alike.
+/// session (ending the one this browser had) and returns the profile. 401
+/// for an unknown email or a wrong password alike; 429 when the address or
+/// this browser must wait; 503 when the server is too busy to check.
 #[server(prefix = "/api/auth", endpoint = "login")]
 pub async fn log_in(
     email: String,
@@ -67,7 +75,7 @@ pub async fn log_in(
     let accounts = web::accounts()?;
     let remember = remember.is_some_and(|value| !value.is_empty());
     let result = accounts
-        .log_in(&email, &password, remember, &web::client())
+        .log_in(&email, &password, remember, &web::client(), &web::browser())
         .await;
     let next = next
         .as_deref()
@@ -83,10 +91,11 @@ pub async fn log_in(
         vec![(Field::Email, email)],
     );
     match result {
-        Ok((user, session)) => {
-            web::set_session_cookie(&session);
+        Ok(signed_in) => {
+            web::set_session_cookie(&signed_in.session);
+            web::set_device_cookie(&signed_in.device_cookie);
             reply.success(next.as_deref().unwrap_or("/profile"));
-            Ok(web::profile(&user))
+            Ok(web::profile(&signed_in.user))
         }
         Err(error) => Err(reply.failure(error)),
     }

@@ -88,15 +88,34 @@ impl FormEcho {
     }
 }
 
-/// Returns `next` if it is a path on this site (`/profile`), else `None`:
-/// never another origin (`//evil.example`, `https://…`, `/\evil`).
+/// Returns `next` if it is a clean path on this site (`/profile`,
+/// `/profile?tab=1`), else `None`.
+///
+/// Resolved against the site's origin, a clean path stays on it and means
+/// the same to the server, the browser and the in-app router: it starts
+/// with one `/`, and has no empty, `.` or `..` segment (also not
+/// percent-encoded), no backslash, no encoded slash and no control
+/// character. So never another origin (`//evil.example`, `https://…`,
+/// `/\evil`), and never a path the router cannot navigate to
+/// (`/.//evil.example`).
 pub fn safe_next(next: &str) -> Option<&str> {
-    let same_origin_path = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control() || c == '\\')
-        && next.len() <= 512;
-    same_origin_path.then_some(next)
+    if next.len() > 512 || next.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let rest = path.strip_prefix('/')?;
+    let lower = path.to_ascii_lowercase();
+    let segments: Vec<&str> = rest.split('/').collect();
+    // A trailing slash leaves one empty last segment; that one is fine.
+    let (last, before) = segments.split_last()?;
+    let clean = before
+        .iter()
+        .all(|segment| !matches!(*segment, "" | "." | ".."))
+        && !matches!(*last, "." | "..")
+        && !lower.contains("%2e")
+        && !lower.contains("%2f")
+        && !lower.contains("%5c");
+    clean.then_some(next)
 }
 
 #[cfg(test)]
@@ -107,6 +126,8 @@ mod tests {
     fn next_must_be_a_path_on_this_site() {
         assert_eq!(safe_next("/profile"), Some("/profile"));
         assert_eq!(safe_next("/profile?tab=1"), Some("/profile?tab=1"));
+        assert_eq!(safe_next("/"), Some("/"));
+        assert_eq!(safe_next("/profile?next=//x"), Some("/profile?next=//x"));
         for bad in [
             "",
             "profile",
@@ -116,6 +137,14 @@ mod tests {
             "javascript:alert(1)",
             "/pro\nfile",
             "/a\\b",
+            "/.//evil.example",
+            "/./profile",
+            "/../profile",
+            "/profile/..",
+            "/a//b",
+            "/%2e%2e/profile",
+            "/%2F%2Fevil.example",
+            "/%5cevil.example",
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }

@@ -5,14 +5,21 @@
 //! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on (port 0 picks a free one) |
 //! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, favicon) |
 //! | `DATABASE_URL` | `sqlite://data/accounts.db` | SQLite database file, created on first start |
-//! | `APP_ORIGIN` | `http://` + site address | the public origin users see; `https://…` makes cookies `Secure` and `__Host-` |
+//! | `APP_ORIGIN` | `http://` + site address; required off loopback | the public origin users see; `https://…` makes cookies `Secure` and `__Host-` |
 //! | `SESSION_IDLE_MINUTES` | `4320` (3 days) | a session ends after this long without a request |
 //! | `SESSION_LIFETIME_DAYS` | `30` | a session ends this long after log-in, however active |
 //! | `PASSWORD_HASH_CONCURRENCY` | number of CPUs | password hashes computed at once (each uses 19 MiB) |
-//! | `TRUSTED_PROXY` | none | IP address of a reverse proxy; only its `X-Forwarded-For` is believed |
-//! | `AUTH_RATE_BURST` | `20` | sign-up/log-in requests a client IP may make at once |
-//! | `AUTH_RATE_PER_MINUTE` | `20` | such requests a client IP regains per minute |
-//! | `LOGIN_FREE_FAILURES` | `5` | failed log-ins on one address before back-off starts |
+//! | `PASSWORD_HASH_QUEUE` | 16 × concurrency | log-ins and sign-ups that may wait for a hashing thread; more get 503 |
+//! | `TRUSTED_PROXY` | none | IP addresses (comma-separated) of reverse proxies; only their `X-Forwarded-For` is believed |
+//! | `AUTH_RATE_BURST` | `20` | sign-up/log-in requests a client network may make at once |
+//! | `AUTH_RATE_PER_MINUTE` | `20` | such requests a client network regains per minute |
+//! | `LOGIN_FREE_FAILURES` | `5` | failed log-ins on one address, from browsers new to it, before back-off starts |
+//! | `DEVICE_FREE_FAILURES` | `5` | failed log-ins from one trusted browser (device cookie) before its own back-off starts |
+//! | `PROFILE_RATE_BURST` | `10` | profile changes an account may make at once |
+//! | `PROFILE_RATE_PER_MINUTE` | `1` | such changes an account regains per minute |
+//! | `AUDIT_RETENTION_DAYS` | `365` | audit events older than this are deleted |
+//! | `LOGIN_ATTEMPT_RETENTION_DAYS` | `30` | a failure count is forgotten this long after its last failure |
+//! | `RETENTION_INTERVAL_MINUTES` | `10` | how often the retention task runs |
 //! | `LOGIN_BACKOFF_BASE_SECONDS` | `1` | first wait after the free failures; doubles with each further failure |
 //! | `LOGIN_BACKOFF_MAX_SECONDS` | `900` | longest wait between attempts on one address |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
@@ -21,7 +28,9 @@ use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
 
 use leptos::prelude::{get_configuration, LeptosOptions};
 
-use crate::accounts::{RateLimits, SessionPolicy};
+use crate::accounts::{
+    hashing::QUEUE_PER_THREAD, retention::RetentionPolicy, RateLimits, SessionPolicy,
+};
 
 /// The database used when `DATABASE_URL` is not set: a file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/accounts.db";
@@ -35,9 +44,12 @@ pub struct Config {
     pub public_origin: String,
     pub sessions: SessionPolicy,
     pub hash_concurrency: usize,
+    /// Requests that may wait for a hashing thread.
+    pub hash_queue: usize,
     pub limits: RateLimits,
-    /// The reverse proxy whose `X-Forwarded-For` names the client.
-    pub trusted_proxy: Option<IpAddr>,
+    pub retention: RetentionPolicy,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
     /// A request still unanswered after this long gets 408 and is dropped:
     /// a client that sends its body slowly cannot hold a connection forever.
     pub request_timeout: Duration,
@@ -76,7 +88,10 @@ impl Config {
         let database_url = var("DATABASE_URL")?.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let public_origin = match var("APP_ORIGIN")? {
             Some(origin) => parse_origin(&origin)?,
-            None => format!("http://{}", leptos_options.site_addr),
+            None if leptos_options.site_addr.ip().is_loopback() => {
+                format!("http://{}", leptos_options.site_addr)
+            }
+            None => return Err(ConfigError(missing_origin(leptos_options.site_addr))),
         };
         let defaults = SessionPolicy::default();
         let sessions = SessionPolicy {
@@ -88,27 +103,45 @@ impl Config {
                 Duration::from_secs(days * 24 * 60 * 60)
             }),
         };
-        let hash_concurrency =
-            number::<usize>("PASSWORD_HASH_CONCURRENCY")?.unwrap_or_else(default_hash_concurrency);
+        let hash_concurrency = number::<usize>("PASSWORD_HASH_CONCURRENCY")?
+            .unwrap_or_else(default_hash_concurrency)
+            .max(1);
+        let hash_queue =
+            number::<usize>("PASSWORD_HASH_QUEUE")?.unwrap_or(hash_concurrency * QUEUE_PER_THREAD);
         let default_limits = RateLimits::default();
         let limits = RateLimits {
             ip_burst: number("AUTH_RATE_BURST")?.unwrap_or(default_limits.ip_burst),
             ip_per_minute: number("AUTH_RATE_PER_MINUTE")?.unwrap_or(default_limits.ip_per_minute),
             free_failures: number("LOGIN_FREE_FAILURES")?.unwrap_or(default_limits.free_failures),
+            device_free_failures: number("DEVICE_FREE_FAILURES")?
+                .unwrap_or(default_limits.device_free_failures),
             backoff_base: number::<u64>("LOGIN_BACKOFF_BASE_SECONDS")?
                 .map_or(default_limits.backoff_base, Duration::from_secs),
             backoff_max: number::<u64>("LOGIN_BACKOFF_MAX_SECONDS")?
                 .map_or(default_limits.backoff_max, Duration::from_secs),
+            profile_burst: number("PROFILE_RATE_BURST")?.unwrap_or(default_limits.profile_burst),
+            profile_per_minute: number("PROFILE_RATE_PER_MINUTE")?
+                .unwrap_or(default_limits.profile_per_minute),
         };
-        let trusted_proxy = var("TRUSTED_PROXY")?
-            .map(|value| {
-                value.parse::<IpAddr>().map_err(|_| {
-                    ConfigError(format!(
-                        "TRUSTED_PROXY must be an IP address, not {value:?}"
+        let default_retention = RetentionPolicy::default();
+        let retention = RetentionPolicy {
+            interval: match number::<u64>("RETENTION_INTERVAL_MINUTES")? {
+                None => default_retention.interval,
+                Some(0) => {
+                    return Err(ConfigError(
+                        "RETENTION_INTERVAL_MINUTES must be at least 1".to_owned(),
                     ))
-                })
-            })
-            .transpose()?;
+                }
+                Some(minutes) => Duration::from_secs(minutes * 60),
+            },
+            audit_days: number("AUDIT_RETENTION_DAYS")?.unwrap_or(default_retention.audit_days),
+            attempt_days: number("LOGIN_ATTEMPT_RETENTION_DAYS")?
+                .unwrap_or(default_retention.attempt_days),
+        };
+        let trusted_proxies = var("TRUSTED_PROXY")?
+            .map(|value| parse_proxies(&value))
+            .transpose()?
+            .unwrap_or_default();
         let request_timeout = match number::<u64>("REQUEST_TIMEOUT_SECONDS")? {
             None => DEFAULT_REQUEST_TIMEOUT,
             Some(0) => {
@@ -124,8 +157,10 @@ impl Config {
             public_origin,
             sessions,
             hash_concurrency,
+            hash_queue,
             limits,
-            trusted_proxy,
+            retention,
+            trusted_proxies,
             request_timeout,
         })
     }
@@ -139,8 +174,10 @@ impl Config {
             database_url,
             sessions: SessionPolicy::default(),
             hash_concurrency: default_hash_concurrency(),
+            hash_queue: default_hash_concurrency() * QUEUE_PER_THREAD,
             limits: RateLimits::default(),
-            trusted_proxy: None,
+            retention: RetentionPolicy::default(),
+            trusted_proxies: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
@@ -176,6 +213,32 @@ fn number<T: FromStr>(name: &str) -> Result<Option<T>, ConfigError> {
         .transpose()
 }
 
+/// Why a server reachable from other machines needs `APP_ORIGIN`.
+fn missing_origin(addr: std::net::SocketAddr) -> String {
+    format!(
+        "LEPTOS_SITE_ADDR {addr} is reachable from other machines, so set APP_ORIGIN to the \
+         address people use to reach the site, e.g. APP_ORIGIN=https://accounts.example.com. \
+         It decides which requests count as coming from the site (CSRF), and with https the \
+         cookies are Secure and __Host- prefixed and HSTS is sent. Behind a reverse proxy, \
+         also set TRUSTED_PROXY to the proxy's address."
+    )
+}
+
+fn parse_proxies(value: &str) -> Result<Vec<IpAddr>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse::<IpAddr>().map_err(|_| {
+                ConfigError(format!(
+                    "TRUSTED_PROXY must be IP addresses separated by commas, not {entry:?}"
+                ))
+            })
+        })
+        .collect()
+}
+
 fn parse_origin(origin: &str) -> Result<String, ConfigError> {
     let origin = origin.trim_end_matches('/');
     let rest = origin
@@ -206,5 +269,17 @@ mod tests {
         assert!(parse_origin("example.com").is_err());
         assert!(parse_origin("https://example.com/app").is_err());
         assert!(parse_origin("ftp://example.com").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses() {
+        assert_eq!(
+            parse_proxies("127.0.0.1, ::1").unwrap(),
+            [
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert!(parse_proxies("proxy.internal").is_err());
     }
 }

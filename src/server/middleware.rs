@@ -73,17 +73,17 @@ pub async fn resolve_session(
         return response;
     }
 
-    let client = client(&request, state.config.trusted_proxy);
+    let client = client(&request, &state.config.trusted_proxies);
     request.extensions_mut().insert(CurrentUser(user));
     request.extensions_mut().insert(client);
     next.run(request).await
 }
 
-/// The client's IP address: the socket's peer, unless that peer is the
+/// The client's IP address: the socket's peer, unless that peer is a
 /// trusted proxy, in which case the address the proxy appended last to
 /// `X-Forwarded-For`. Entries a client wrote itself come earlier in that
 /// header and are ignored, so rotating them gains nothing.
-fn client(request: &Request, trusted_proxy: Option<IpAddr>) -> Client {
+fn client(request: &Request, trusted_proxies: &[IpAddr]) -> Client {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -96,12 +96,12 @@ fn client(request: &Request, trusted_proxy: Option<IpAddr>) -> Client {
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .next_back()
-            .and_then(|last| last.trim().parse::<IpAddr>().ok())
+            .and_then(forwarded_address)
     };
-    let ip = match (peer, trusted_proxy) {
-        (Some(peer), Some(proxy)) if peer == proxy => forwarded().unwrap_or(peer),
-        (Some(peer), _) => peer,
-        (None, _) => return Client::new("unknown".into(), ""),
+    let ip = match peer {
+        Some(peer) if trusted_proxies.contains(&peer) => forwarded().unwrap_or(peer),
+        Some(peer) => peer,
+        None => return Client::new("unknown".into(), ""),
     };
     let user_agent = request
         .headers()
@@ -109,6 +109,24 @@ fn client(request: &Request, trusted_proxy: Option<IpAddr>) -> Client {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     Client::new(ip.to_string(), user_agent)
+}
+
+/// One `X-Forwarded-For` entry as proxies write it: `203.0.113.7`,
+/// `203.0.113.7:41234`, `2001:db8::7`, `[2001:db8::7]` or
+/// `[2001:db8::7]:41234`, possibly in quotes.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim().trim_matches('"');
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|inner| inner.parse().ok())
+        })
+        .map(|ip: IpAddr| ip.to_canonical())
 }
 
 /// Sends an address with a trailing slash (`/signup/`) to the same address
@@ -154,11 +172,33 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::TooManyAttempts { retry_after } = error {
+        if let Some(retry_after) = error.retry_after() {
             parts
                 .headers
                 .insert(axum::http::header::RETRY_AFTER, retry_after.into());
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_entries_are_read_in_every_form_proxies_write() {
+        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        assert_eq!(forwarded_address(" 203.0.113.7"), ip("203.0.113.7"));
+        assert_eq!(forwarded_address("203.0.113.7:41234"), ip("203.0.113.7"));
+        assert_eq!(forwarded_address("2001:db8::7"), ip("2001:db8::7"));
+        assert_eq!(forwarded_address("[2001:db8::7]"), ip("2001:db8::7"));
+        assert_eq!(forwarded_address("[2001:db8::7]:41234"), ip("2001:db8::7"));
+        assert_eq!(
+            forwarded_address("\"[2001:db8::7]:443\""),
+            ip("2001:db8::7")
+        );
+        assert_eq!(forwarded_address("::ffff:203.0.113.7"), ip("203.0.113.7"));
+        assert_eq!(forwarded_address("unknown"), None);
+        assert_eq!(forwarded_address(""), None);
+    }
 }

@@ -17,7 +17,10 @@ use axum::{http::StatusCode, routing::get, Router};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 
-use crate::{accounts::PasswordHasher, app::App};
+use crate::{
+    accounts::{self, PasswordHasher},
+    app::App,
+};
 use document::shell;
 
 /// Largest request body accepted (413 beyond): forms here are a few fields.
@@ -129,7 +132,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         // picks one only now).
         config.public_origin = format!("http://{local_addr}");
     }
-    let state = AppState::new(config, db.clone());
+    let retention =
+        accounts::retention::spawn(db.clone(), config.retention, config.sessions, config.limits);
+    let state = AppState::new(config, db.clone())
+        .await
+        .map_err(ServeError::Database)?;
     // The first unknown-email log-in should not pay for the dummy hash.
     tokio::task::spawn_blocking(PasswordHasher::warm_up);
 
@@ -142,6 +149,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     .await
     .map_err(ServeError::Io)?;
 
+    retention.abort();
     // Closing the pool checkpoints the write-ahead log into the database file.
     db.close().await;
     tracing::info!("stopped");

@@ -7,7 +7,7 @@ use leptos::prelude::LeptosOptions;
 use sqlx::SqlitePool;
 
 use super::Config;
-use crate::accounts::{Accounts, PasswordHasher};
+use crate::accounts::{Accounts, DeviceKeys, PasswordHasher};
 
 /// Shared state of the running server; cheap to clone.
 #[derive(Clone, FromRef)]
@@ -19,18 +19,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: SqlitePool) -> Self {
+    /// The state for `config` on the opened database `db`; reads (or on
+    /// first start makes) the server's keys.
+    pub async fn new(config: Config, db: SqlitePool) -> Result<Self, sqlx::Error> {
         let accounts = Accounts::new(
             db.clone(),
-            PasswordHasher::new(config.hash_concurrency),
+            PasswordHasher::new(config.hash_concurrency, config.hash_queue),
             config.sessions,
             config.limits,
+            DeviceKeys::load(&db).await?,
         );
-        Self {
+        Ok(Self {
             leptos_options: config.leptos_options.clone(),
             db,
             accounts,
             config: Arc::new(config),
-        }
+        })
     }
 }

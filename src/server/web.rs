@@ -12,7 +12,7 @@ use leptos_axum::ResponseOptions;
 
 use super::AppState;
 use crate::{
-    accounts::{Accounts, Client, NewSession, SessionToken, User},
+    accounts::{device, Accounts, Browser, Client, NewSession, SessionToken, User},
     api::{FormEcho, FormId, Profile},
     error::AppError,
     validation::{Field, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS},
@@ -31,6 +31,16 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
         "__Host-session"
     } else {
         "session"
+    }
+}
+
+/// The device cookie (see `accounts::device`): which accounts this browser
+/// has signed in to.
+fn device_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-device"
+    } else {
+        "device"
     }
 }
 
@@ -91,6 +101,28 @@ pub fn session_token() -> Option<SessionToken> {
     )?)
 }
 
+/// What this browser presented that a sign-in must know about: its
+/// current session and its device cookie.
+pub fn browser() -> Browser {
+    let device_cookie = use_context::<Parts>().and_then(|parts| {
+        read_cookie(&parts.headers, device_cookie_name(secure_cookies())).map(str::to_owned)
+    });
+    Browser {
+        session: session_token(),
+        device_cookie,
+    }
+}
+
+/// Remembers in this browser that it has signed in to the account (a
+/// long-lived, signed, HttpOnly cookie that log-out keeps).
+pub fn set_device_cookie(value: &str) {
+    set_cookie(
+        device_cookie_name(secure_cookies()),
+        value,
+        Some(device::LIFETIME_DAYS * 24 * 60 * 60),
+    );
+}
+
 /// `Set-Cookie` for a cookie that scripts cannot read and that other sites
 /// do not send on their requests.
 fn set_cookie(name: &str, value: &str, max_age: Option<u64>) {
@@ -122,13 +154,16 @@ pub fn clear_session_cookie() {
     set_cookie(session_cookie_name(secure_cookies()), "", Some(0));
 }
 
-/// Asks the browser to drop everything it kept for this site: cached
-/// personal pages, cookies and storage. Sent on log-out.
+/// Asks the browser to drop the cached personal pages and any storage of
+/// this site. Sent on log-out. Not `"cookies"`: that would clear every
+/// cookie of the registrable domain, sibling sites' on `*.example.com`
+/// included (and this browser's device cookie); the session cookie is
+/// expired explicitly instead.
 pub fn clear_site_data() {
     if let Some(response) = use_context::<ResponseOptions>() {
         response.insert_header(
             axum::http::HeaderName::from_static("clear-site-data"),
-            HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
+            HeaderValue::from_static("\"cache\", \"storage\""),
         );
     }
 }

@@ -105,3 +105,68 @@ async fn email_key_is_unique_and_lower_case() {
         .await;
     assert!(upper_key.is_err(), "an upper-case key must be refused");
 }
+
+#[tokio::test]
+async fn accounts_made_under_the_old_email_rule_are_rekeyed_and_collisions_reported() {
+    let app = TestApp::spawn().await;
+    // Rows as the lower-casing rule (version 1) left them.
+    for (email, key) in [
+        ("Zo\u{00eb}@Example.com", "zo\u{00eb}@example.com"), // 1: NFC
+        ("ZOE\u{0308}@example.com", "zoe\u{0308}@example.com"), // 2: NFD, same address
+        ("STRASSE@Beispiel.de", "strasse@beispiel.de"),       // 3
+        ("grace@EXÄMPLE.com", "grace@exämple.com"),           // 4: IDNA domain
+    ] {
+        sqlx::query(
+            "INSERT INTO users (email, email_key, password_hash, email_key_version) VALUES (?, ?, 'x', 1)",
+        )
+        .bind(email)
+        .bind(key)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let collisions = db::rekey_emails(&app.db).await.unwrap();
+    assert_eq!(
+        collisions,
+        [db::Collision {
+            kept: 1,
+            unchanged: 2
+        }]
+    );
+    let rows: Vec<(i64, String, String, i64)> =
+        sqlx::query_as("SELECT id, email, email_key, email_key_version FROM users ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (
+                1,
+                "Zo\u{00eb}@example.com".into(),
+                "zo\u{00eb}@example.com".into(),
+                2
+            ),
+            (
+                2,
+                "ZOE\u{0308}@example.com".into(),
+                "zoe\u{0308}@example.com".into(),
+                1
+            ),
+            (
+                3,
+                "STRASSE@beispiel.de".into(),
+                "strasse@beispiel.de".into(),
+                2
+            ),
+            (
+                4,
+                "grace@exämple.com".into(),
+                "grace@xn--exmple-cua.com".into(),
+                2
+            ),
+        ]
+    );
+    // Run again (every start does): the same collision, nothing else.
+    assert_eq!(db::rekey_emails(&app.db).await.unwrap().len(), 1);
+}

@@ -3,8 +3,10 @@
 
 mod support;
 
+mod abuse;
 mod accounts;
 mod database;
+mod deployment;
 mod health;
 mod limits;
 mod pages;

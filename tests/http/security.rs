@@ -235,14 +235,20 @@ async fn personal_answers_are_never_stored() {
 }
 
 #[tokio::test]
-async fn log_out_clears_site_data() {
+async fn log_out_clears_cache_and_storage_but_not_every_cookie_of_the_domain() {
     let app = TestApp::spawn().await;
     let cookie = app.sign_up("ada@example.com").await;
     let reply = app.post_form("/api/auth/logout", &[], Some(&cookie)).await;
+    // "cookies" would wipe sibling sites' cookies on the same registrable
+    // domain; the session cookie is expired explicitly instead.
     assert_eq!(
         reply.header("clear-site-data"),
-        Some(r#""cache", "cookies", "storage""#)
+        Some(r#""cache", "storage""#)
     );
+    assert!(reply
+        .set_cookie("session")
+        .is_some_and(|cookie| cookie.contains("Max-Age=0")));
+    assert_eq!(reply.set_cookie("device"), None, "the device stays trusted");
 }
 
 #[tokio::test]

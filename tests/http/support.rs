@@ -11,6 +11,8 @@ use tempfile::TempDir;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: SqlitePool,
+    /// The server's password hashing pool, to see what it did.
+    pub hasher: leptos_accounts::accounts::PasswordHasher,
     pub database_url: String,
     origin: String,
     _dir: TempDir,
@@ -80,7 +82,9 @@ impl TestApp {
         );
         configure(&mut config);
         let origin = config.public_origin.clone();
-        let app = server::router(AppState::new(config, db.clone()));
+        let state = AppState::new(config, db.clone()).await.expect("state");
+        let hasher = state.accounts.hasher().clone();
+        let app = server::router(state);
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -91,6 +95,7 @@ impl TestApp {
         Self {
             addr,
             db,
+            hasher,
             database_url,
             origin,
             _dir: dir,
@@ -134,7 +139,8 @@ impl TestApp {
         fields: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Reply {
-        self.post(path, fields, cookie, "application/json").await
+        self.post(path, fields, cookie, "application/json", None)
+            .await
     }
 
     /// POSTs a form the way a browser without JavaScript does.
@@ -149,6 +155,7 @@ impl TestApp {
             fields,
             cookie,
             "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+            None,
         )
         .await
     }
@@ -159,6 +166,7 @@ impl TestApp {
         fields: &[(&str, &str)],
         cookie: Option<&str>,
         accept: &str,
+        forwarded_for: Option<&str>,
     ) -> Reply {
         let mut headers = vec![
             (
@@ -169,6 +177,7 @@ impl TestApp {
             ("origin", self.origin()),
         ];
         headers.extend(cookie.map(|cookie| ("cookie", cookie.to_owned())));
+        headers.extend(forwarded_for.map(|ip| ("x-forwarded-for", ip.to_owned())));
         self.send(Call {
             method: "POST",
             path,
@@ -244,6 +253,46 @@ impl TestApp {
         .await
     }
 
+    /// Logs in from a browser that sends `cookie` (its session and device
+    /// cookies, say) and, if given, comes through a proxy as `forwarded_for`.
+    pub async fn log_in_as_browser(
+        &self,
+        email: &str,
+        password: &str,
+        cookie: Option<&str>,
+        forwarded_for: Option<&str>,
+    ) -> Reply {
+        let fields = [("email", email), ("password", password)];
+        let accept = "application/json";
+        self.post("/api/auth/login", &fields, cookie, accept, forwarded_for)
+            .await
+    }
+
+    /// Signs up with the test password from a client the trusted proxy
+    /// names as `forwarded_for`.
+    pub async fn sign_up_from(&self, email: &str, forwarded_for: &str) -> Reply {
+        let fields = [("email", email), ("password", PASSWORD)];
+        let accept = "application/json";
+        self.post(
+            "/api/auth/signup",
+            &fields,
+            None,
+            accept,
+            Some(forwarded_for),
+        )
+        .await
+    }
+
+    /// Tries to sign up `email` with `password`, as an API client.
+    pub async fn try_sign_up(&self, email: &str, password: &str) -> Reply {
+        self.post_form(
+            "/api/auth/signup",
+            &[("email", email), ("password", password)],
+            None,
+        )
+        .await
+    }
+
     /// The number of rows in `table`.
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
@@ -254,6 +303,14 @@ impl TestApp {
 
     /// Signs up `email` with a valid password and returns the session cookie.
     pub async fn sign_up(&self, email: &str) -> String {
+        self.sign_up_reply(email)
+            .await
+            .cookie("session")
+            .expect("session cookie")
+    }
+
+    /// Signs up `email` with a valid password and returns the answer.
+    pub async fn sign_up_reply(&self, email: &str) -> Reply {
         let reply = self
             .post_form(
                 "/api/auth/signup",
@@ -266,7 +323,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(reply.status, 200, "sign-up: {}", reply.body);
-        reply.cookie("session").expect("session cookie")
+        reply
     }
 }
 

@@ -1,0 +1,123 @@
+//! Retention: every table that requests can grow is trimmed by a periodic
+//! task, so storage stays bounded however long the product runs and
+//! whatever strangers send it.
+//!
+//! | table | kept until |
+//! |---|---|
+//! | `sessions` | the session expires (idle timeout or absolute lifetime) |
+//! | `audit_events` | `AUDIT_RETENTION_DAYS` old (default 365) |
+//! | `login_attempts` | `LOGIN_ATTEMPT_RETENTION_DAYS` after the last counted failure (default 30) |
+//! | `rate_buckets` | the bucket would be full again (a full bucket and no bucket are the same) |
+
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+
+use super::{RateLimits, SessionPolicy};
+
+/// How long things are kept and how often the task runs.
+#[derive(Clone, Copy, Debug)]
+pub struct RetentionPolicy {
+    /// Time between two sweeps; one also runs at start-up.
+    pub interval: Duration,
+    pub audit_days: u32,
+    /// A subject's failure count is forgotten this long after its last
+    /// counted failure. Until then the consecutive-failure cap holds.
+    pub attempt_days: u32,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(10 * 60),
+            audit_days: 365,
+            attempt_days: 30,
+        }
+    }
+}
+
+/// Rows deleted by one sweep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub audit_events: u64,
+    pub login_attempts: u64,
+    pub rate_buckets: u64,
+}
+
+const DAY_SECS: i64 = 24 * 60 * 60;
+
+/// Deletes everything past its retention as of `now` (Unix seconds).
+pub async fn sweep(
+    db: &SqlitePool,
+    policy: &RetentionPolicy,
+    sessions: &SessionPolicy,
+    limits: &RateLimits,
+    now: i64,
+) -> Result<Swept, sqlx::Error> {
+    let idle = i64::try_from(sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX / 2);
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
+        .bind(now)
+        .bind(now - idle)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let audit_events = sqlx::query("DELETE FROM audit_events WHERE at < ?")
+        .bind(now - i64::from(policy.audit_days) * DAY_SECS)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let login_attempts = sqlx::query("DELETE FROM login_attempts WHERE last_failure_at < ?")
+        .bind(now - i64::from(policy.attempt_days) * DAY_SECS)
+        .execute(db)
+        .await?
+        .rows_affected();
+    // A bucket untouched for as long as the slowest one takes to refill
+    // from empty is full, and so no different from a missing one.
+    let refill_secs = [limits.auth_bucket(), limits.profile_bucket()]
+        .iter()
+        .map(|bucket| f64::from(bucket.burst.max(1)) * 60.0 / f64::from(bucket.per_minute.max(1)))
+        .fold(0.0, f64::max);
+    let rate_buckets = sqlx::query("DELETE FROM rate_buckets WHERE updated_at < ?")
+        .bind(now as f64 - refill_secs.ceil())
+        .execute(db)
+        .await?
+        .rows_affected();
+    Ok(Swept {
+        sessions,
+        audit_events,
+        login_attempts,
+        rate_buckets,
+    })
+}
+
+/// Sweeps now and then every `policy.interval`, for as long as the server
+/// runs. A failed sweep is logged and tried again at the next interval.
+pub fn spawn(
+    db: SqlitePool,
+    policy: RetentionPolicy,
+    sessions: SessionPolicy,
+    limits: RateLimits,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(policy.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match sweep(&db, &policy, &sessions, &limits, super::now()).await {
+                Ok(swept) if swept != Swept::default() => {
+                    tracing::info!(
+                        target: "retention",
+                        sessions = swept.sessions,
+                        audit_events = swept.audit_events,
+                        login_attempts = swept.login_attempts,
+                        rate_buckets = swept.rate_buckets,
+                        "deleted rows past their retention"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!("retention: {error}"),
+            }
+        }
+    })
+}

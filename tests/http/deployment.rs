@@ -1,0 +1,154 @@
+//! The real server binary as an operator starts it: settings that would
+//! make an unsafe deployment are refused, and the retention task runs.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use leptos_accounts::server::db;
+
+/// Starts the binary with `env`; returns it with a channel of its log lines.
+fn start(env: &[(&str, String)]) -> (Child, mpsc::Receiver<String>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_leptos_accounts"));
+    command
+        .env_remove("APP_ORIGIN")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut server = command.spawn().expect("start the server binary");
+    let (lines, received) = mpsc::channel();
+    for output in [
+        Box::new(server.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(server.stderr.take().unwrap()),
+    ] {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(output).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+    }
+    (server, received)
+}
+
+fn wait_for_exit(server: &mut Child) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Some(status) = server.try_wait().expect("server status") {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn listening_beyond_loopback_without_app_origin_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, lines) = start(&[
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:0".into()),
+        ("LEPTOS_SITE_ROOT", dir.path().display().to_string()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/accounts.db", dir.path().display()),
+        ),
+    ]);
+    let status = wait_for_exit(&mut server);
+    if status.is_none() {
+        let _ = server.kill();
+    }
+    let output: Vec<String> = lines.try_iter().collect();
+    let status = status.expect("the server refuses to start");
+    assert!(!status.success());
+    let output = output.join("\n");
+    assert!(
+        output.contains("set APP_ORIGIN") && output.contains("TRUSTED_PROXY"),
+        "{output}"
+    );
+    assert!(!output.contains("listening on"), "{output}");
+}
+
+#[test]
+fn with_app_origin_it_starts_on_any_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, lines) = start(&[
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:0".into()),
+        ("APP_ORIGIN", "https://accounts.example".into()),
+        ("LEPTOS_SITE_ROOT", dir.path().display().to_string()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/accounts.db", dir.path().display()),
+        ),
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut started = None;
+    while started.is_none() && Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            started = line.contains("listening on").then_some(line);
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(started.is_some(), "the server starts");
+}
+
+#[tokio::test]
+async fn the_server_deletes_what_is_past_its_retention_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/accounts.db", dir.path().display());
+    let pool = db::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO users (email, email_key, password_hash) VALUES ('a@example.com', 'a@example.com', 'x')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, expires_at) \
+         VALUES (zeroblob(32), 1, 0, 0, 0, 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_events (at, kind, user_id, ip, user_agent) \
+         VALUES (unixepoch() - 400 * 86400, 'log_in', 1, '', '')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let (mut server, lines) = start(&[
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".into()),
+        ("LEPTOS_SITE_ROOT", dir.path().display().to_string()),
+        ("DATABASE_URL", url.clone()),
+        ("AUDIT_RETENTION_DAYS", "365".into()),
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut gone = false;
+    while Instant::now() < deadline && !gone {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let left: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM audit_events)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        gone = left == 0;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let log: Vec<String> = lines.try_iter().collect();
+    assert!(gone, "rows past their retention are still there: {log:?}");
+    assert!(
+        log.iter().any(|line| line.contains("past their retention")),
+        "{log:?}"
+    );
+}
