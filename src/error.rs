@@ -105,16 +105,16 @@ impl fmt::Display for AppError {
                 "This request did not come from this site, so it was refused. Reload the page and try again.",
             ),
             Self::TooManyAttempts { retry_after } => {
-                write!(f, "Too many attempts, try again in {retry_after} seconds.")
+                write!(f, "Too many attempts, try again in {}.", wait(*retry_after))
             }
             Self::LogInLocked {
                 capped: false,
                 retry_after,
             } => write!(
                 f,
-                "Too many failed log-ins for this email address: try again in {retry_after} \
-                 seconds. If it is your account, you can log in now from a browser you have \
-                 used with it before."
+                "Too many failed log-ins for this email address: try again in {}. If it is \
+                 your account, you can log in now from a browser you have used with it before.",
+                wait(*retry_after)
             ),
             Self::LogInLocked { capped: true, .. } => f.write_str(
                 "Log-ins to this email address are locked after too many failed attempts. \
@@ -134,6 +134,24 @@ impl fmt::Display for AppError {
     }
 }
 
+/// A wait as people say it, rounded up to the unit shown: "1 second",
+/// "40 seconds", "3 minutes", "2 hours", "5 days".
+fn wait(seconds: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let (size, unit) = UNITS
+        .into_iter()
+        .find(|(size, _)| seconds >= 2 * size)
+        .unwrap_or((1, "second"));
+    let count = seconds.div_ceil(size).max(1);
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural}")
+}
+
 impl std::error::Error for AppError {}
 
 impl FromServerFnError for AppError {
@@ -149,5 +167,30 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::Deserialization(_) => Self::BadRequest,
             _ => Self::Internal,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_as_people_say_them() {
+        assert_eq!(wait(0), "1 second");
+        assert_eq!(wait(1), "1 second");
+        assert_eq!(wait(45), "45 seconds");
+        assert_eq!(wait(119), "119 seconds");
+        assert_eq!(wait(120), "2 minutes");
+        assert_eq!(wait(121), "3 minutes");
+        assert_eq!(wait(7_200), "2 hours");
+        assert_eq!(wait(3 * 86_400), "3 days");
+    }
+
+    #[test]
+    fn one_problem_is_said_as_itself() {
+        let one = AppError::invalid(Problem::EmailMissing).to_string();
+        assert_eq!(one, Problem::EmailMissing.message());
+        let two = AppError::Invalid(vec![Problem::EmailMissing, Problem::PasswordMissing]);
+        assert!(two.to_string().starts_with("There are 2 problems"));
     }
 }

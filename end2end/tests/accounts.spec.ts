@@ -109,7 +109,7 @@ for (const javaScript of [true, false]) {
         const expected =
           attempt < 6
             ? "do not match an account"
-            : /Too many failed log-ins for this email address: try again in \d+ seconds/;
+            : /Too many failed log-ins for this email address: try again in \d+ (second|seconds|minutes)/;
         await expect(page.getByRole("alert")).toContainText(expected);
       }
       await expect(page.getByRole("alert")).toContainText("from a browser you have used with it before");
