@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 // Starts the release build of the server for the whole test run:
 // - on port 0, so the operating system picks a free port; the server logs
 //   "listening on http://ADDR", which we read back;
-// - with a fresh SQLite file in a temporary directory.
+// - with a fresh SQLite file in a temporary directory;
+// - sending mail over SMTP to MailDev on free ports, whose HTTP API the
+//   tests read (MAILDEV_URL).
 // Returns the teardown, which stops the server and removes the database.
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = path.resolve(__dirname, "..");
@@ -17,6 +20,18 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw new Error(`server binary not found at ${binary}: run \`make test\` (it builds it first)`);
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), "leptos-accounts-e2e-"));
+
+  // A real SMTP server that keeps what it receives and lists it over HTTP.
+  const smtpPort = await freePort();
+  const mailWebPort = await freePort();
+  const maildev = spawn(
+    path.join(__dirname, "node_modules", ".bin", "maildev"),
+    ["--smtp", `${smtpPort}`, "--web", `${mailWebPort}`, "--ip", "127.0.0.1", "--web-ip", "127.0.0.1", "--silent"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  maildev.stderr?.on("data", (chunk) => process.stderr.write(chunk));
+  process.env.MAILDEV_URL = `http://127.0.0.1:${mailWebPort}`;
+  await waitForHealth(process.env.MAILDEV_URL, "/email");
 
   const server = spawn(binary, [], {
     env: {
@@ -31,6 +46,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       AUTH_RATE_PER_MINUTE: "10000",
       // A long first back-off keeps the "paused" test independent of speed.
       LOGIN_BACKOFF_BASE_SECONDS: "30",
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       RUST_LOG: process.env.RUST_LOG ?? "warn,leptos_accounts=info",
       NO_COLOR: "1",
     },
@@ -44,6 +60,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   return async () => {
     await stop(server);
+    await stop(maildev);
     rmSync(dataDir, { recursive: true, force: true });
   };
 }
@@ -72,16 +89,27 @@ function listeningAddress(server: ChildProcess): Promise<string> {
   });
 }
 
-async function waitForHealth(baseUrl: string): Promise<void> {
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitForHealth(baseUrl: string, path = "/healthz"): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
-      const response = await fetch(`${baseUrl}/healthz`);
+      const response = await fetch(`${baseUrl}${path}`);
       if (response.ok) return;
     } catch {
       // not accepting connections yet
     }
-    if (Date.now() > deadline) throw new Error(`${baseUrl}/healthz never answered 200`);
+    if (Date.now() > deadline) throw new Error(`${baseUrl}${path} never answered 200`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -12,8 +12,9 @@ use crate::components::{
     layout::{SiteFooter, SiteHeader},
 };
 use crate::pages::{
-    home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
-    signup::SignupPage,
+    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, not_found::NotFoundPage,
+    profile::ProfilePage, reset_password::ResetPasswordPage, signup::SignupPage,
+    verify_email::VerifyEmailPage,
 };
 
 /// The product's name, as shown in titles and the header.
@@ -42,6 +43,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reset-password") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("verify-email") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>
@@ -58,6 +62,9 @@ pub async fn load_lazy_page(path: &str) {
     match path {
         "/signup" => SignupRoute::preload().await,
         "/profile" => ProfileRoute::preload().await,
+        "/forgot-password" => ForgotPasswordRoute::preload().await,
+        "/reset-password" => ResetPasswordRoute::preload().await,
+        "/verify-email" => VerifyEmailRoute::preload().await,
         _ => {}
     }
 }
@@ -88,5 +95,47 @@ impl LazyRoute for ProfileRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <ProfilePage/> }.into_any()
+    }
+}
+
+/// `/forgot-password`, loaded on demand.
+struct ForgotPasswordRoute;
+
+#[lazy_route]
+impl LazyRoute for ForgotPasswordRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ForgotPasswordPage/> }.into_any()
+    }
+}
+
+/// `/reset-password`, loaded on demand.
+struct ResetPasswordRoute;
+
+#[lazy_route]
+impl LazyRoute for ResetPasswordRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ResetPasswordPage/> }.into_any()
+    }
+}
+
+/// `/verify-email`, loaded on demand.
+struct VerifyEmailRoute;
+
+#[lazy_route]
+impl LazyRoute for VerifyEmailRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <VerifyEmailPage/> }.into_any()
     }
 }

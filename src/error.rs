@@ -35,6 +35,9 @@ pub enum AppError {
     /// The server is at capacity for this kind of request (503); retry
     /// after this many seconds.
     Busy { retry_after: u64 },
+    /// A one-time link (password reset, email verification) is unknown,
+    /// used or expired (410); the page offers a new one.
+    LinkInvalid,
     /// The request itself could not be read: wrong encoding, missing or
     /// malformed fields (400).
     BadRequest,
@@ -54,6 +57,7 @@ impl AppError {
             Self::Forbidden => 403,
             Self::TooManyAttempts { .. } | Self::LogInLocked { .. } => 429,
             Self::Busy { .. } => 503,
+            Self::LinkInvalid => 410,
             Self::BadRequest => 400,
             Self::TooLarge => 413,
             Self::Internal => 500,
@@ -113,15 +117,21 @@ impl fmt::Display for AppError {
             } => write!(
                 f,
                 "Too many failed log-ins for this email address: try again in {}. If it is \
-                 your account, you can log in now from a browser you have used with it before.",
+                 your account, you can log in now from a browser you have used with it before, \
+                 or reset your password.",
                 wait(*retry_after)
             ),
             Self::LogInLocked { capped: true, .. } => f.write_str(
                 "Log-ins to this email address are locked after too many failed attempts. \
-                 If it is your account, log in from a browser you have used with it before.",
+                 If it is your account, log in from a browser you have used with it before, \
+                 or reset your password.",
             ),
             Self::Busy { .. } => f.write_str(
                 "We are handling a lot of log-ins right now. Please try again in a moment.",
+            ),
+            Self::LinkInvalid => f.write_str(
+                "This link has expired or was already used. Ask for a new one: it arrives in a \
+                 minute.",
             ),
             Self::BadRequest => {
                 f.write_str("The request could not be read. Please reload the page and try again.")

@@ -23,6 +23,7 @@ pub const DISPLAY_NAME_MAX_CHARS: usize = 50;
 pub enum Field {
     Email,
     Password,
+    PasswordConfirm,
     DisplayName,
 }
 
@@ -32,6 +33,7 @@ impl Field {
         match self {
             Self::Email => "email",
             Self::Password => "password",
+            Self::PasswordConfirm => "password_confirm",
             Self::DisplayName => "display_name",
         }
     }
@@ -56,6 +58,7 @@ pub enum Problem {
     PasswordGuessable,
     PasswordContainsEmail,
     PasswordContainsSiteName,
+    PasswordsDiffer,
     DisplayNameTooLong { chars: usize },
     DisplayNameControlCharacters,
 }
@@ -80,6 +83,7 @@ impl Problem {
             | Self::PasswordGuessable
             | Self::PasswordContainsEmail
             | Self::PasswordContainsSiteName => Field::Password,
+            Self::PasswordsDiffer => Field::PasswordConfirm,
             Self::DisplayNameTooLong { .. } | Self::DisplayNameControlCharacters => {
                 Field::DisplayName
             }
@@ -139,6 +143,7 @@ impl Problem {
             Self::PasswordContainsSiteName => {
                 "Your password must not contain the name of this site.".into()
             }
+            Self::PasswordsDiffer => "The two passwords differ. Type the same one twice.".into(),
             Self::DisplayNameTooLong { chars } => format!(
                 "Use at most {DISPLAY_NAME_MAX_CHARS} characters for your display name \
                  (this one has {chars})."

@@ -21,7 +21,17 @@ for (const colorScheme of ["light", "dark"] as const) {
     test.use({ colorScheme });
 
     test("every page passes WCAG 2.1 AA checks", async ({ page }) => {
-      for (const path of ["/", "/signup", "/login", "/does-not-exist"]) {
+      for (const path of [
+        "/",
+        "/signup",
+        "/login",
+        "/forgot-password",
+        "/forgot-password?sent=1",
+        "/reset-password?token=not-a-live-link",
+        "/verify-email?token=not-a-live-link",
+        "/verify-email?verified=1",
+        "/does-not-exist",
+      ]) {
         await page.goto(path);
         await hydrated(page);
         await audit(page, path);

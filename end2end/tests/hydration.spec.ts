@@ -51,7 +51,16 @@ test("links navigate on the client without reloading the document", async ({ pag
 });
 
 test("every page loads without console errors and hydrates", async ({ page }) => {
-  for (const path of ["/", "/signup", "/signup/", "/login", "/no-such-page"]) {
+  for (const path of [
+    "/",
+    "/signup",
+    "/signup/",
+    "/login",
+    "/forgot-password",
+    "/reset-password?token=x",
+    "/verify-email?token=x",
+    "/no-such-page",
+  ]) {
     await page.goto(path);
     await hydrated(page);
     await expect(page).toHaveTitle(/· Leptos Accounts$/);

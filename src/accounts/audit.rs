@@ -13,6 +13,9 @@ pub enum Event {
     LogOut,
     ProfileChanged,
     RateLimited,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailVerified,
 }
 
 impl Event {
@@ -24,6 +27,9 @@ impl Event {
             Self::LogOut => "log_out",
             Self::ProfileChanged => "profile_changed",
             Self::RateLimited => "rate_limited",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerified => "email_verified",
         }
     }
 
@@ -36,6 +42,9 @@ impl Event {
             "log_out" => "Logged out",
             "profile_changed" => "Display name changed",
             "rate_limited" => "Attempts paused: too many tries",
+            "password_reset_requested" => "Password reset link sent",
+            "password_reset" => "Password changed with a reset link",
+            "email_verified" => "Email address verified",
             _ => "Account activity",
         }
     }

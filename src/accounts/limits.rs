@@ -261,6 +261,24 @@ impl RateLimits {
         Ok(())
     }
 
+    /// Forgets every failure counted on an account: on its address and on
+    /// each of its trusted browsers. After a password reset, the owner is
+    /// back in whatever anyone tried before.
+    pub async fn clear_account(
+        &self,
+        db: &SqlitePool,
+        email_key: &str,
+        user_id: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM login_attempts WHERE key = ? OR key LIKE ?")
+            .bind(Subject::Address(email_key.to_owned()).key())
+            .bind(format!("device:{user_id}:%"))
+            .execute(db)
+            .await
+            .map_err(|error| internal("clear account attempts", error))?;
+        Ok(())
+    }
+
     /// Takes one request from `key`'s bucket, or says how long to wait.
     /// One UPSERT, so concurrent requests cannot both take the last token.
     pub async fn take(

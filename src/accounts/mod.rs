@@ -10,6 +10,8 @@ pub mod device;
 pub mod email;
 pub mod hashing;
 pub mod limits;
+pub mod links;
+pub mod mail;
 pub mod password;
 pub mod retention;
 pub mod session;
@@ -42,6 +44,17 @@ pub struct User {
     pub display_name: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// When the user proved the address is theirs, if they have.
+    pub email_verified_at: Option<i64>,
+}
+
+/// A live session and its user, as one query finds them.
+#[derive(FromRow)]
+struct LiveSession {
+    session_id: i64,
+    last_seen_at: i64,
+    #[sqlx(flatten)]
+    user: User,
 }
 
 /// How long sessions last.
@@ -103,6 +116,7 @@ pub struct Accounts {
     sessions: SessionPolicy,
     limits: RateLimits,
     devices: DeviceKeys,
+    outbox: mail::Outbox,
 }
 
 impl Accounts {
@@ -112,6 +126,7 @@ impl Accounts {
         sessions: SessionPolicy,
         limits: RateLimits,
         devices: DeviceKeys,
+        outbox: mail::Outbox,
     ) -> Self {
         Self {
             db,
@@ -119,6 +134,7 @@ impl Accounts {
             sessions,
             limits,
             devices,
+            outbox,
         }
     }
 
@@ -166,25 +182,35 @@ impl Accounts {
             return Err(AppError::invalid(Problem::EmailTaken));
         }
         let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
+        // The account and the mail that verifies its address are written
+        // together: one never exists without the other.
+        let mut tx = self.begin().await?;
         let inserted = sqlx::query_as::<_, User>(
             "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id, email, display_name, created_at",
+             VALUES (?, ?, ?, ?, ?) RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(&email.email)
         .bind(&email.key)
         .bind(&password_hash)
         .bind(&display_name)
         .bind(crate::server::db::EMAIL_KEY_VERSION)
-        .fetch_one(&self.db)
+        .fetch_one(&mut *tx)
         .await;
         let user = match inserted {
             Ok(user) => user,
-            // Two sign-ups with the same email at once: the index lets one in.
+            // Lost a race with another sign-up for the same address.
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                return Err(AppError::invalid(Problem::EmailTaken))
+                return Err(AppError::invalid(Problem::EmailTaken));
             }
             Err(error) => return Err(internal("create user", error)),
         };
+        links::mail_link(&mut tx, &self.outbox, links::Purpose::Verify, &user, now())
+            .await
+            .map_err(|error| internal("mail verification link", error))?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit sign-up", error))?;
+        self.outbox.ring();
         // Failed log-ins counted on the address before it had an account
         // are not the new owner's.
         self.limits
@@ -343,8 +369,9 @@ impl Accounts {
     pub async fn user_for_session(&self, token: &SessionToken) -> Result<Option<User>, AppError> {
         let now = now();
         let idle_cutoff = now - secs(self.sessions.idle_timeout);
-        let row: Option<(i64, i64, i64, String, String, i64)> = sqlx::query_as(
-            "SELECT s.id, s.last_seen_at, u.id, u.email, u.display_name, u.created_at \
+        let row = sqlx::query_as::<_, LiveSession>(
+            "SELECT s.id AS session_id, s.last_seen_at, u.id, u.email, u.display_name, \
+             u.created_at, u.email_verified_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ?",
         )
@@ -354,7 +381,12 @@ impl Accounts {
         .fetch_optional(&self.db)
         .await
         .map_err(|error| internal("find session", error))?;
-        let Some((session_id, last_seen_at, id, email, display_name, created_at)) = row else {
+        let Some(LiveSession {
+            session_id,
+            last_seen_at,
+            user,
+        }) = row
+        else {
             return Ok(None);
         };
         if now - last_seen_at >= TOUCH_INTERVAL_SECS {
@@ -365,12 +397,7 @@ impl Accounts {
                 .await
                 .map_err(|error| internal("touch session", error))?;
         }
-        Ok(Some(User {
-            id,
-            email,
-            display_name,
-            created_at,
-        }))
+        Ok(Some(user))
     }
 
     /// Changes what the user is called across the product.
@@ -386,7 +413,7 @@ impl Accounts {
             .await?;
         let user = sqlx::query_as::<_, User>(
             "UPDATE users SET display_name = ?, updated_at = unixepoch() \
-             WHERE id = ? RETURNING id, email, display_name, created_at",
+             WHERE id = ? RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(display_name)
         .bind(user_id)
@@ -398,9 +425,17 @@ impl Accounts {
         Ok(user)
     }
 
+    /// A transaction on the accounts database.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, AppError> {
+        self.db
+            .begin()
+            .await
+            .map_err(|error| internal("begin", error))
+    }
+
     async fn user(&self, id: i64) -> Result<User, AppError> {
         sqlx::query_as::<_, User>(
-            "SELECT id, email, display_name, created_at FROM users WHERE id = ?",
+            "SELECT id, email, display_name, created_at, email_verified_at FROM users WHERE id = ?",
         )
         .bind(id)
         .fetch_one(&self.db)

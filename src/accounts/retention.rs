@@ -43,7 +43,13 @@ pub struct Swept {
     pub audit_events: u64,
     pub login_attempts: u64,
     pub rate_buckets: u64,
+    pub email_tokens: u64,
+    pub mails: u64,
 }
+
+/// Sent and failed mail is kept this long (for the local mailbox and
+/// operators), then deleted.
+pub const MAIL_RETENTION_DAYS: i64 = 7;
 
 const DAY_SECS: i64 = 24 * 60 * 60;
 
@@ -83,7 +89,22 @@ pub async fn sweep(
         .execute(db)
         .await?
         .rows_affected();
+    // An expired link reads the same as a used one, so neither is kept.
+    let email_tokens = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= ?")
+        .bind(now)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let mails = sqlx::query(
+        "DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < ?",
+    )
+    .bind(now - MAIL_RETENTION_DAYS * DAY_SECS)
+    .execute(db)
+    .await?
+    .rows_affected();
     Ok(Swept {
+        email_tokens,
+        mails,
         sessions,
         audit_events,
         login_attempts,
@@ -112,6 +133,8 @@ pub fn spawn(
                         audit_events = swept.audit_events,
                         login_attempts = swept.login_attempts,
                         rate_buckets = swept.rate_buckets,
+                        email_tokens = swept.email_tokens,
+                        mails = swept.mails,
                         "deleted rows past their retention"
                     );
                 }

@@ -38,12 +38,7 @@ pub async fn sign_up(
         vec![(Field::Email, email), (Field::DisplayName, display_name)],
     );
     match result {
-        Ok(signed_in) => {
-            web::set_session_cookie(&signed_in.session);
-            web::set_device_cookie(&signed_in.device_cookie);
-            reply.success("/profile");
-            Ok(web::profile(&signed_in.user))
-        }
+        Ok(signed_in) => Ok(reply.signed_in(&signed_in, "/profile")),
         Err(error) => Err(reply.failure(error)),
     }
 }
@@ -91,12 +86,7 @@ pub async fn log_in(
         vec![(Field::Email, email)],
     );
     match result {
-        Ok(signed_in) => {
-            web::set_session_cookie(&signed_in.session);
-            web::set_device_cookie(&signed_in.device_cookie);
-            reply.success(next.as_deref().unwrap_or("/profile"));
-            Ok(web::profile(&signed_in.user))
-        }
+        Ok(signed_in) => Ok(reply.signed_in(&signed_in, next.as_deref().unwrap_or("/profile"))),
         Err(error) => Err(reply.failure(error)),
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod profile;
+pub mod recovery;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,8 @@ pub struct Profile {
     pub display_name: String,
     /// The day the account was created, `YYYY-MM-DD` (UTC).
     pub member_since: String,
+    /// Whether the user proved the address is theirs.
+    pub email_verified: bool,
 }
 
 impl Profile {
@@ -52,6 +55,10 @@ pub enum FormId {
     SignUp,
     LogIn,
     DisplayName,
+    ForgotPassword,
+    ResetPassword,
+    VerifyEmail,
+    ResendVerification,
 }
 
 /// What a plain form post left for the page it returns to: the error and
@@ -156,6 +163,7 @@ mod tests {
             email: "ada@example.com".into(),
             display_name: String::new(),
             member_since: "2026-11-22".into(),
+            email_verified: false,
         };
         assert_eq!(profile.name(), "ada@example.com");
         profile.display_name = "Ada".into();

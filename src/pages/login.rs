@@ -75,6 +75,7 @@ pub fn LoginPage() -> impl IntoView {
                 {hidden_next}
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
             </ServerForm>
+            <p><a href="/forgot-password">"Forgot your password?"</a></p>
             <p>"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }

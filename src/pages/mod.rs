@@ -1,7 +1,10 @@
 //! One module per route.
 
+pub mod forgot_password;
 pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod profile;
+pub mod reset_password;
 pub mod signup;
+pub mod verify_email;

@@ -8,6 +8,7 @@ use leptos_router::{hooks::use_navigate, NavigateOptions};
 use crate::{
     api::{
         profile::{recent_activity, UpdateDisplayName},
+        recovery::ResendVerification,
         FormEcho, FormId,
     },
     components::{
@@ -75,8 +76,40 @@ fn ProfileDetails() -> impl IntoView {
             </div>
             <div><dt>"Member since"</dt><dd><time datetime=member_since>{member_since}</time></dd></div>
         </dl>
+        <Show when=move || account.user.with(|user| user.as_ref().is_some_and(|profile| !profile.email_verified))>
+            <Unverified/>
+        </Show>
         <DisplayNameForm current=display_name.get_untracked()/>
         <RecentActivity/>
+    }
+}
+
+/// Says that the address is not verified yet, and sends the link again.
+#[component]
+fn Unverified() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    let echo = FormEcho::take(FormId::ResendVerification);
+    let error = form_error(
+        move || resend.value().get(),
+        echo.as_ref().map(|echo| echo.error.clone()),
+    );
+    // A post without JavaScript comes back as `?verification=sent`.
+    let sent_before = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get("verification").as_deref() == Some("sent"));
+    let sent = move || {
+        matches!(resend.value().get(), Some(Ok(())))
+            || (sent_before && resend.value().with(Option::is_none))
+    };
+    view! {
+        <h2>"Confirm your email address"</h2>
+        <ServerForm action=resend class="card form">
+            <ErrorSummary error/>
+            <p>"Your email address is not confirmed yet. We mailed you a link when you signed up: open it to confirm that the address is yours."</p>
+            <p class="form-status" role="status">
+                {move || sent().then_some("We sent a new link. It works for 24 hours.")}
+            </p>
+            <SubmitButton label="Send the link again" pending_label="Sending…" pending=resend.pending()/>
+        </ServerForm>
     }
 }
 

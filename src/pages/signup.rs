@@ -74,6 +74,6 @@ pub fn SignupPage() -> impl IntoView {
 }
 
 /// Says the rule before the user hits it (15 = `PASSWORD_MIN_CHARS`).
-const PASSWORD_HINT: &str =
+pub const PASSWORD_HINT: &str =
     "At least 15 characters. Spaces and any characters are welcome; a few unrelated words work well.";
 const _: () = assert!(PASSWORD_MIN_CHARS == 15, "update PASSWORD_HINT");

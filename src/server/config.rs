@@ -22,6 +22,8 @@
 //! | `RETENTION_INTERVAL_MINUTES` | `10` | how often the retention task runs |
 //! | `LOGIN_BACKOFF_BASE_SECONDS` | `1` | first wait after the free failures; doubles with each further failure |
 //! | `LOGIN_BACKOFF_MAX_SECONDS` | `900` | longest wait between attempts on one address |
+//! | `SMTP_URL` | none: mail stays in the outbox, readable at `/dev/mailbox` on loopback | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
+//! | `MAIL_FROM` | `Leptos Accounts <no-reply@` + origin host `>` | the sender of every mail |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
 
 use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
@@ -50,6 +52,11 @@ pub struct Config {
     pub retention: RetentionPolicy,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where mail goes; without one, mail waits in the outbox and the
+    /// local mailbox page shows it.
+    pub smtp: Option<SmtpUrl>,
+    /// The sender of every mail, `Name <address>`.
+    pub mail_from: String,
     /// A request still unanswered after this long gets 408 and is dropped:
     /// a client that sends its body slowly cannot hold a connection forever.
     pub request_timeout: Duration,
@@ -57,6 +64,17 @@ pub struct Config {
 
 /// The default for [`Config::request_timeout`].
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An SMTP server in lettre's URL syntax. It may hold a password, so it
+/// never prints.
+#[derive(Clone)]
+pub struct SmtpUrl(pub String);
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SmtpUrl(…)")
+    }
+}
 
 /// A setting that is present but cannot be used.
 #[derive(Debug)]
@@ -151,9 +169,16 @@ impl Config {
             }
             Some(seconds) => Duration::from_secs(seconds),
         };
+        let smtp = var("SMTP_URL")?.map(parse_smtp_url).transpose()?;
+        let mail_from = match var("MAIL_FROM")? {
+            Some(from) => parse_mail_from(&from)?,
+            None => default_mail_from(&public_origin),
+        };
         Ok(Self {
             leptos_options,
             database_url,
+            smtp,
+            mail_from,
             public_origin,
             sessions,
             hash_concurrency,
@@ -168,8 +193,11 @@ impl Config {
     /// Settings for a server on `leptos_options` with database `database_url`
     /// and every other setting at its default.
     pub fn with_defaults(leptos_options: LeptosOptions, database_url: String) -> Self {
+        let public_origin = format!("http://{}", leptos_options.site_addr);
         Self {
-            public_origin: format!("http://{}", leptos_options.site_addr),
+            smtp: None,
+            mail_from: default_mail_from(&public_origin),
+            public_origin,
             leptos_options,
             database_url,
             sessions: SessionPolicy::default(),
@@ -187,6 +215,50 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_origin.starts_with("https://")
     }
+}
+
+/// Checks `SMTP_URL` the way the sender will read it. The message never
+/// repeats the value: it may contain a password.
+fn parse_smtp_url(url: String) -> Result<SmtpUrl, ConfigError> {
+    use lettre::{AsyncSmtpTransport, Tokio1Executor};
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|_| {
+        ConfigError(
+            "SMTP_URL is not a mail server URL. Use smtps://user:password@host:465 \
+             (implicit TLS), smtp://user:password@host:587?tls=required (STARTTLS), or \
+             smtp://127.0.0.1:2525 for a relay on this machine; percent-encode special \
+             characters in the user name and password."
+                .to_owned(),
+        )
+    })?;
+    Ok(SmtpUrl(url))
+}
+
+fn parse_mail_from(from: &str) -> Result<String, ConfigError> {
+    from.parse::<lettre::message::Mailbox>()
+        .map(|mailbox| mailbox.to_string())
+        .map_err(|_| {
+            ConfigError(format!(
+                "MAIL_FROM must be an address such as \"Example <no-reply@example.com>\" or \
+                 no-reply@example.com, not {from:?}"
+            ))
+        })
+}
+
+/// `Leptos Accounts <no-reply@HOST>` for the origin's host name (or
+/// `localhost` for an IP address, which is not a mail domain).
+pub fn default_mail_from(origin: &str) -> String {
+    let host = origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    let host = if host.is_empty() || host.starts_with('[') || host.parse::<IpAddr>().is_ok() {
+        "localhost"
+    } else {
+        host
+    };
+    format!("{} <no-reply@{host}>", crate::app::SITE_NAME)
 }
 
 fn default_hash_concurrency() -> usize {

@@ -5,6 +5,8 @@ pub mod config;
 pub mod db;
 pub mod document;
 pub mod health;
+pub mod mailbox;
+pub mod mailer;
 pub mod middleware;
 pub mod security;
 pub mod state;
@@ -36,8 +38,14 @@ pub fn router(state: AppState) -> Router {
     // as context, so views and server functions can reach the database.
     let routes = route_list().to_vec();
     let leptos_options = state.leptos_options.clone();
+    let mailbox = if mailbox::offered(&state.config) {
+        mailbox::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(mailbox)
         // Unknown API paths get a plain 404, never the HTML app.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
@@ -102,6 +110,7 @@ pub enum ServeError {
     Migrate(sqlx::migrate::MigrateError),
     Bind(std::net::SocketAddr, std::io::Error),
     Io(std::io::Error),
+    Mail(String),
 }
 
 impl fmt::Display for ServeError {
@@ -111,6 +120,7 @@ impl fmt::Display for ServeError {
             Self::Migrate(error) => write!(f, "could not apply database migrations: {error}"),
             Self::Bind(addr, error) => write!(f, "could not listen on {addr}: {error}"),
             Self::Io(error) => write!(f, "server error: {error}"),
+            Self::Mail(error) => write!(f, "mail settings: {error}"),
         }
     }
 }
@@ -139,6 +149,27 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(ServeError::Database)?;
     // The first unknown-email log-in should not pay for the dummy hash.
     tokio::task::spawn_blocking(PasswordHasher::warm_up);
+    let mail_sender = match &state.config.smtp {
+        Some(smtp) => {
+            let sender =
+                mailer::Sender::new(smtp, &state.config.mail_from).map_err(ServeError::Mail)?;
+            tracing::info!("sending mail as {}", state.config.mail_from);
+            Some(mailer::spawn(db.clone(), sender, state.outbox.bell()))
+        }
+        None if mailbox::offered(&state.config) => {
+            tracing::info!(
+                "no SMTP_URL: mail is kept, read it at {}/dev/mailbox",
+                state.config.public_origin
+            );
+            None
+        }
+        None => {
+            tracing::warn!(
+                "no SMTP_URL: mail is kept in the outbox and not sent; set SMTP_URL to send it"
+            );
+            None
+        }
+    };
 
     tracing::info!("listening on http://{local_addr}");
     axum::serve(
@@ -150,6 +181,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     .map_err(ServeError::Io)?;
 
     retention.abort();
+    if let Some(mail_sender) = mail_sender {
+        mail_sender.abort();
+    }
     // Closing the pool checkpoints the write-ahead log into the database file.
     db.close().await;
     tracing::info!("stopped");

@@ -92,6 +92,9 @@ pub fn error_response(error: &AppError) -> Response {
 const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
      magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
+/// The pages mailed links lead to, `?token=…` in their address.
+pub const LINK_PAGES: [&str; 2] = ["/reset-password", "/verify-email"];
+
 /// Headers every response carries, and the caching rule: anything for a
 /// signed-in browser, any server-function answer and any personal page is
 /// `no-store`; other pages may be cached but must be revalidated.
@@ -100,7 +103,12 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
+    // Pages whose address holds a one-time link's secret, and the local
+    // mailbox that shows them: never cached, never sent on as a referrer.
+    let secret_in_address = LINK_PAGES.contains(&request.uri().path())
+        || request.uri().path().starts_with("/dev/mailbox");
     let personal = request.uri().path().starts_with("/api/")
+        || secret_in_address
         || super::middleware::PERSONAL_PAGES.contains(&request.uri().path())
         || super::web::read_cookie(
             request.headers(),
@@ -117,7 +125,11 @@ pub async fn security_headers(
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
+        HeaderValue::from_static(if secret_in_address {
+            "no-referrer"
+        } else {
+            "strict-origin-when-cross-origin"
+        }),
     );
     headers.insert(
         HeaderName::from_static("cross-origin-opener-policy"),

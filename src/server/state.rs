@@ -7,7 +7,10 @@ use leptos::prelude::LeptosOptions;
 use sqlx::SqlitePool;
 
 use super::Config;
-use crate::accounts::{Accounts, DeviceKeys, PasswordHasher};
+use crate::accounts::{
+    mail::{Letters, Outbox},
+    Accounts, DeviceKeys, PasswordHasher,
+};
 
 /// Shared state of the running server; cheap to clone.
 #[derive(Clone, FromRef)]
@@ -15,6 +18,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: SqlitePool,
     pub accounts: Accounts,
+    /// The mail the accounts write, for the sender to deliver.
+    pub outbox: Outbox,
     pub config: Arc<Config>,
 }
 
@@ -22,17 +27,20 @@ impl AppState {
     /// The state for `config` on the opened database `db`; reads (or on
     /// first start makes) the server's keys.
     pub async fn new(config: Config, db: SqlitePool) -> Result<Self, sqlx::Error> {
+        let outbox = Outbox::new(Letters::new(&config.public_origin));
         let accounts = Accounts::new(
             db.clone(),
             PasswordHasher::new(config.hash_concurrency, config.hash_queue),
             config.sessions,
             config.limits,
             DeviceKeys::load(&db).await?,
+            outbox.clone(),
         );
         Ok(Self {
             leptos_options: config.leptos_options.clone(),
             db,
             accounts,
+            outbox,
             config: Arc::new(config),
         })
     }

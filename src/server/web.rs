@@ -218,6 +218,16 @@ impl FormReply {
         see_other_if_plain_form(location);
     }
 
+    /// Success for a form that signed the browser in: sets its session and
+    /// device cookies, sends a plain form post on to `location`, and
+    /// returns the profile for the JSON answer.
+    pub fn signed_in(self, signed_in: &crate::accounts::SignedIn, location: &str) -> Profile {
+        set_session_cookie(&signed_in.session);
+        set_device_cookie(&signed_in.device_cookie);
+        self.success(location);
+        profile(&signed_in.user)
+    }
+
     /// Returns the error for the JSON answer; a plain form post is sent back
     /// to the form, with the error and the values in a one-minute cookie.
     pub fn failure(self, error: AppError) -> AppError {
@@ -273,6 +283,7 @@ pub fn profile(user: &User) -> Profile {
         email: user.email.clone(),
         display_name: user.display_name.clone(),
         member_since: utc_date(user.created_at),
+        email_verified: user.email_verified_at.is_some(),
     }
 }
 
@@ -314,6 +325,23 @@ fn utc_date(unix_secs: i64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Whether `token` is a live one-time link of the kind the page expects
+/// (`reset`: password reset, else email verification). An unreadable
+/// database counts as live: the form's post then says what is wrong.
+pub async fn link_is_live(token: &str, reset: bool) -> bool {
+    use crate::accounts::links::Purpose;
+
+    let purpose = if reset {
+        Purpose::Reset
+    } else {
+        Purpose::Verify
+    };
+    match accounts() {
+        Ok(accounts) => accounts.link_is_live(token, purpose).await.unwrap_or(true),
+        Err(_) => true,
+    }
 }
 
 #[cfg(test)]

@@ -478,6 +478,26 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     .execute(&app.db)
     .await
     .unwrap();
+    sqlx::query(
+        "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) \
+         VALUES (x'01', 'reset', 1, 'a@example.com', ?1 - 7200, ?1 - 3600)",
+    )
+    .bind(now)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // Sent 8 days ago (goes), sent a day ago (stays), never sent (stays).
+    sqlx::query(
+        "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
+         next_attempt_at, sent_at, failed_at) VALUES \
+         ('reset_password', 'a@example.com', '', '', '', ?1 - 8 * 86400, 0, ?1 - 8 * 86400, NULL), \
+         ('reset_password', 'a@example.com', '', '', '', ?1 - 86400, 0, ?1 - 86400, NULL), \
+         ('reset_password', 'a@example.com', '', '', '', ?1 - 8 * 86400, 0, NULL, NULL)",
+    )
+    .bind(now)
+    .execute(&app.db)
+    .await
+    .unwrap();
 
     let swept = sweep(
         &app.db,
@@ -494,9 +514,14 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
             sessions: 2,
             audit_events: 1,
             login_attempts: 1,
-            rate_buckets: 1
+            rate_buckets: 1,
+            email_tokens: 1,
+            mails: 1,
         }
     );
+    // The sign-up's verification link and mail stay, with the newer mails.
+    assert_eq!(app.count("email_tokens").await, 1);
+    assert_eq!(app.count("outbox").await, 3);
     // The sign-up's own session, the live one, and the recent rows stay.
     assert_eq!(app.count("sessions").await, 2);
     assert_eq!(app.count("login_attempts").await, 1);

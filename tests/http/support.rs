@@ -80,6 +80,9 @@ impl TestApp {
                 .build(),
             database_url.clone(),
         );
+        // A first back-off longer than any test takes, so that a busy
+        // machine cannot let an attempt through that a test expects to wait.
+        config.limits.backoff_base = std::time::Duration::from_secs(60);
         configure(&mut config);
         let origin = config.public_origin.clone();
         let state = AppState::new(config, db.clone()).await.expect("state");

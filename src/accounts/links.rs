@@ -1,0 +1,372 @@
+//! One-time links by mail: verifying an address and resetting a password.
+//!
+//! A link carries 256 random bits; the database keeps only their SHA-256,
+//! with what the link is for, the address it went to, and when it expires.
+//! Using a link marks it used in the same statement that checks it, so a
+//! link works once even when it is opened twice at the same moment.
+//! Opening a link's page (a GET, as mail scanners do) changes nothing: the
+//! page has a button that posts.
+
+use std::time::Duration;
+
+use sqlx::SqliteConnection;
+
+use super::{
+    audit, internal, mail, now, password, Accounts, Browser, Client, Event, SessionToken, SignedIn,
+    User,
+};
+use crate::{
+    error::AppError,
+    validation::{Problem, EMAIL_MAX_CHARS, PASSWORD_MAX_BYTES},
+};
+
+/// What a link is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// The address belongs to the account (valid 24 hours).
+    Verify,
+    /// Choose a new password (valid 1 hour).
+    Reset,
+}
+
+impl Purpose {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Verify => "verify",
+            Self::Reset => "reset",
+        }
+    }
+
+    fn lifetime(self) -> Duration {
+        match self {
+            Self::Verify => Duration::from_secs(24 * 60 * 60),
+            Self::Reset => Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// At most this many links of one purpose are mailed to an account per
+/// hour, so that nobody can flood someone's inbox through these forms.
+pub const LINKS_PER_HOUR: i64 = 3;
+
+/// The least time a "forgot password" answer takes, whether or not the
+/// address has an account, so that its timing does not tell either.
+pub const UNIFORM_ANSWER: Duration = Duration::from_millis(300);
+
+/// Makes a link for `user` and puts its mail in the outbox, inside the
+/// caller's transaction.
+pub async fn mail_link(
+    tx: &mut SqliteConnection,
+    outbox: &mail::Outbox,
+    purpose: Purpose,
+    user: &User,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let token = SessionToken::generate();
+    sqlx::query(
+        "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token.digest())
+    .bind(purpose.code())
+    .bind(user.id)
+    .bind(&user.email)
+    .bind(now)
+    .bind(now + i64::try_from(purpose.lifetime().as_secs()).unwrap_or(0))
+    .execute(&mut *tx)
+    .await?;
+    let letter = match purpose {
+        Purpose::Verify => outbox.letters.verify_email(&user.email, token.as_str()),
+        Purpose::Reset => outbox.letters.reset_password(&user.email, token.as_str()),
+    };
+    mail::enqueue(tx, Some(user.id), &letter, now).await
+}
+
+/// Uses up a live link of `purpose`: checked and marked used in one
+/// statement, so it works once even when posted twice at the same moment.
+/// Returns the account and the address the link went to.
+async fn use_link(
+    tx: &mut SqliteConnection,
+    token: &SessionToken,
+    purpose: Purpose,
+    now: i64,
+) -> Result<(i64, String), AppError> {
+    sqlx::query_as(
+        "UPDATE email_tokens SET used_at = ?3 \
+         WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3 \
+         RETURNING user_id, email",
+    )
+    .bind(token.digest())
+    .bind(purpose.code())
+    .bind(now)
+    .fetch_optional(tx)
+    .await
+    .map_err(|error| internal("use link", error))?
+    .ok_or(AppError::LinkInvalid)
+}
+
+/// Links of `purpose` mailed to `user_id` in the last hour.
+async fn links_in_last_hour(
+    tx: &mut SqliteConnection,
+    purpose: Purpose,
+    user_id: i64,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM email_tokens WHERE user_id = ? AND purpose = ? AND created_at > ?",
+    )
+    .bind(user_id)
+    .bind(purpose.code())
+    .bind(now - 3600)
+    .fetch_one(tx)
+    .await
+}
+
+impl Accounts {
+    /// "Forgot password": mails a reset link if `email` has an account.
+    /// The answer is the same either way, after the same time; the link is
+    /// not mailed when the account has had [`LINKS_PER_HOUR`] this hour.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        let started = tokio::time::Instant::now();
+        let email = email.trim();
+        if email.is_empty() {
+            return Err(AppError::invalid(Problem::EmailMissing));
+        }
+        if email.chars().count() > EMAIL_MAX_CHARS {
+            return Err(AppError::invalid(Problem::EmailTooLong));
+        }
+        self.take_client_token(client).await?;
+        let mailed = self.mail_reset_link(email).await;
+        tokio::time::sleep_until(started + UNIFORM_ANSWER).await;
+        if let Some(user_id) = mailed? {
+            audit::record(
+                &self.db,
+                Event::PasswordResetRequested,
+                Some(user_id),
+                client,
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Mails a reset link to the account of `email`, if there is one and
+    /// it may have another this hour; returns the account mailed.
+    async fn mail_reset_link(&self, email: &str) -> Result<Option<i64>, AppError> {
+        let Some(key) = super::email::key_for_log_in(email) else {
+            return Ok(None);
+        };
+        let now = now();
+        let mut tx = self.begin().await?;
+        let user = sqlx::query_as::<_, User>(
+            "SELECT id, email, display_name, created_at, email_verified_at \
+             FROM users WHERE email_key = ?",
+        )
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| internal("find user", error))?;
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        let recent = links_in_last_hour(&mut tx, Purpose::Reset, user.id, now)
+            .await
+            .map_err(|error| internal("count links", error))?;
+        if recent >= LINKS_PER_HOUR {
+            return Ok(None);
+        }
+        mail_link(&mut tx, &self.outbox, Purpose::Reset, &user, now)
+            .await
+            .map_err(|error| internal("mail reset link", error))?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit reset link", error))?;
+        self.outbox.ring();
+        Ok(Some(user.id))
+    }
+
+    /// Whether `token` is a live link for `purpose`. Reads only: opening a
+    /// link's page must not use it up.
+    pub async fn link_is_live(&self, token: &str, purpose: Purpose) -> Result<bool, AppError> {
+        let Some(token) = SessionToken::parse(token) else {
+            return Ok(false);
+        };
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM email_tokens \
+             WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(token.digest())
+        .bind(purpose.code())
+        .bind(now())
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|error| internal("find link", error))?;
+        Ok(live.is_some())
+    }
+
+    /// Sets a new password through a reset link, then signs this browser
+    /// in. Every other session of the account ends, its failed-log-in
+    /// locks clear, the address counts as verified (the link reached it),
+    /// and a notice goes to the address.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        confirm: &str,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<SignedIn, AppError> {
+        if new_password.len() > PASSWORD_MAX_BYTES || confirm.len() > PASSWORD_MAX_BYTES {
+            return Err(AppError::invalid(Problem::PasswordTooLong));
+        }
+        let token = SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
+        self.take_client_token(client).await?;
+        let now = now();
+        let user = sqlx::query_as::<_, User>(
+            "SELECT u.id, u.email, u.display_name, u.created_at, u.email_verified_at \
+             FROM email_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ? AND t.purpose = 'reset' AND t.used_at IS NULL \
+               AND t.expires_at > ?",
+        )
+        .bind(token.digest())
+        .bind(now)
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|error| internal("find reset link", error))?
+        .ok_or(AppError::LinkInvalid)?;
+
+        let mut problems = Vec::new();
+        let password = password::check_new(new_password, &user.email)
+            .map_err(|problem| problems.push(problem))
+            .ok();
+        if !new_password.is_empty() && new_password != confirm {
+            problems.push(Problem::PasswordsDiffer);
+        }
+        let Some(password) = password.filter(|_| problems.is_empty()) else {
+            return Err(AppError::Invalid(problems));
+        };
+        let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
+
+        let mut tx = self.begin().await?;
+        let (user_id, sent_to) = use_link(&mut tx, &token, Purpose::Reset, now).await?;
+        let user = sqlx::query_as::<_, User>(
+            "UPDATE users SET password_hash = ?, updated_at = unixepoch(), \
+             email_verified_at = CASE WHEN email = ? THEN coalesce(email_verified_at, ?) \
+                                      ELSE email_verified_at END \
+             WHERE id = ? RETURNING id, email, display_name, created_at, email_verified_at",
+        )
+        .bind(&password_hash)
+        .bind(&sent_to)
+        .bind(now)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|error| internal("set password", error))?;
+        // Other reset links for the account are spent too.
+        sqlx::query(
+            "UPDATE email_tokens SET used_at = ? \
+             WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| internal("spend reset links", error))?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| internal("end sessions", error))?;
+        let email_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|error| internal("read email key", error))?;
+        let notice = self
+            .outbox
+            .letters
+            .password_changed(&user.email, &crate::server::web::utc_date_time(now));
+        mail::enqueue(&mut tx, Some(user_id), &notice, now)
+            .await
+            .map_err(|error| internal("mail notice", error))?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit reset", error))?;
+        self.outbox.ring();
+
+        // Whoever was failing to log in, the owner is back in.
+        self.limits
+            .clear_account(&self.db, &email_key, user_id)
+            .await?;
+        audit::record(&self.db, Event::PasswordReset, Some(user_id), client).await;
+        self.sign_in(user, false, browser).await
+    }
+
+    /// Mails a new verification link to a signed-in user whose address is
+    /// not verified yet; 429 after [`LINKS_PER_HOUR`] in an hour.
+    pub async fn resend_verification(&self, user: &User) -> Result<(), AppError> {
+        if user.email_verified_at.is_some() {
+            return Ok(());
+        }
+        let now = now();
+        let mut tx = self.begin().await?;
+        let recent = links_in_last_hour(&mut tx, Purpose::Verify, user.id, now)
+            .await
+            .map_err(|error| internal("count links", error))?;
+        if recent >= LINKS_PER_HOUR {
+            let oldest: i64 = sqlx::query_scalar(
+                "SELECT min(created_at) FROM (SELECT created_at FROM email_tokens \
+                 WHERE user_id = ? AND purpose = 'verify' AND created_at > ? \
+                 ORDER BY created_at DESC LIMIT ?)",
+            )
+            .bind(user.id)
+            .bind(now - 3600)
+            .bind(LINKS_PER_HOUR)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|error| internal("read links", error))?;
+            return Err(AppError::TooManyAttempts {
+                retry_after: u64::try_from(oldest + 3600 - now).unwrap_or(1).max(1),
+            });
+        }
+        mail_link(&mut tx, &self.outbox, Purpose::Verify, user, now)
+            .await
+            .map_err(|error| internal("mail verification link", error))?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit verification link", error))?;
+        self.outbox.ring();
+        Ok(())
+    }
+
+    /// Marks the address a verification link went to as verified, if it is
+    /// still the account's address. Returns the account.
+    pub async fn verify_email(&self, token: &str, client: &Client) -> Result<User, AppError> {
+        let token = SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
+        let now = now();
+        let mut tx = self.begin().await?;
+        let (user_id, sent_to) = use_link(&mut tx, &token, Purpose::Verify, now).await?;
+        let user = sqlx::query_as::<_, User>(
+            "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?) \
+             WHERE id = ? AND email = ? \
+             RETURNING id, email, display_name, created_at, email_verified_at",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(&sent_to)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| internal("verify email", error))?
+        // The account's address changed since: this link proves nothing.
+        .ok_or(AppError::LinkInvalid)?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit verification", error))?;
+        audit::record(&self.db, Event::EmailVerified, Some(user_id), client).await;
+        Ok(user)
+    }
+}

@@ -1,0 +1,247 @@
+//! The mail the product sends, and the outbox it goes through.
+//!
+//! An action that causes a mail writes it to the `outbox` table in the
+//! same transaction as its own changes, so a mail exists exactly when its
+//! cause happened. A sender (`server::mailer`) delivers the outbox over
+//! SMTP; without one configured, mail stays there and shows on the local
+//! mailbox page. Messages carry the product's name and links on the public
+//! origin, and never a secret other than their one-time link.
+
+use std::sync::Arc;
+
+use sqlx::SqliteConnection;
+use tokio::sync::Notify;
+
+use crate::app::SITE_NAME;
+
+/// What a mail is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    VerifyEmail,
+    ResetPassword,
+    PasswordChanged,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+            Self::PasswordChanged => "password_changed",
+        }
+    }
+}
+
+/// One message, ready for the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub kind: Kind,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Writes messages addressed to users; links point at `origin`.
+#[derive(Clone, Debug)]
+pub struct Letters {
+    origin: String,
+}
+
+impl Letters {
+    /// `origin` is the public origin (`APP_ORIGIN`), without a trailing `/`.
+    pub fn new(origin: &str) -> Self {
+        Self {
+            origin: origin.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The link that proves `to` belongs to the account (valid 24 hours).
+    pub fn verify_email(&self, to: &str, token: &str) -> Mail {
+        let link = format!("{}/verify-email?token={token}", self.origin);
+        let subject = format!("Confirm your email address for {SITE_NAME}");
+        let lines = [
+            format!("Please confirm that {to} is the email address of your {SITE_NAME} account."),
+            "Open this link within 24 hours, then press \"Confirm my email address\":".to_owned(),
+        ];
+        let after = "If you did not create an account, you can ignore this message.";
+        self.letter(Kind::VerifyEmail, to, subject, &lines, Some(&link), after)
+    }
+
+    /// The link to choose a new password (valid 1 hour).
+    pub fn reset_password(&self, to: &str, token: &str) -> Mail {
+        let link = format!("{}/reset-password?token={token}", self.origin);
+        let subject = format!("Reset your {SITE_NAME} password");
+        let lines = [
+            format!(
+                "Someone, hopefully you, asked to reset the password of the {SITE_NAME} account \
+                 for {to}."
+            ),
+            "To choose a new password, open this link within 1 hour:".to_owned(),
+        ];
+        let after = "If you did not ask for this, ignore this message: your password stays as it \
+                     is, and nobody can use this link without access to your mail.";
+        self.letter(Kind::ResetPassword, to, subject, &lines, Some(&link), after)
+    }
+
+    /// The notice that the password changed, sent to the account's address.
+    pub fn password_changed(&self, to: &str, at: &str) -> Mail {
+        let subject = format!("Your {SITE_NAME} password was changed");
+        let lines = [format!(
+            "The password of your {SITE_NAME} account ({to}) was changed on {at}. Every other \
+             browser signed in to it was signed out."
+        )];
+        let after = format!(
+            "If this was you, there is nothing to do. If it was not, reset your password now at \
+             {}/forgot-password and check the recent activity on your profile.",
+            self.origin
+        );
+        self.letter(Kind::PasswordChanged, to, subject, &lines, None, &after)
+    }
+
+    fn letter(
+        &self,
+        kind: Kind,
+        to: &str,
+        subject: String,
+        lines: &[String],
+        link: Option<&str>,
+        after: &str,
+    ) -> Mail {
+        let mut text = String::from("Hello,\n\n");
+        let mut html = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+             </head><body style=\"font-family: system-ui, sans-serif; line-height: 1.5; \
+             color: #1f2430; max-width: 36rem;\"><p>Hello,</p>",
+            escape(&subject)
+        );
+        for line in lines {
+            text.push_str(line);
+            text.push_str("\n\n");
+            html.push_str(&format!("<p>{}</p>", escape(line)));
+        }
+        if let Some(link) = link {
+            text.push_str(link);
+            text.push_str("\n\n");
+            html.push_str(&format!(
+                "<p><a href=\"{0}\" style=\"color: #3447c4;\">{0}</a></p>",
+                escape(link)
+            ));
+        }
+        text.push_str(after);
+        text.push_str(&format!("\n\n{SITE_NAME}\n{}\n", self.origin));
+        html.push_str(&format!(
+            "<p>{}</p><p style=\"color: #5b6270;\">{SITE_NAME}<br>{}</p></body></html>",
+            escape(after),
+            escape(&self.origin)
+        ));
+        Mail {
+            kind,
+            to: to.to_owned(),
+            subject,
+            text,
+            html,
+        }
+    }
+}
+
+/// Where the accounts put mail: the letters they write, and a bell that
+/// wakes this server's sender when a mail is committed.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    pub letters: Letters,
+    bell: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(letters: Letters) -> Self {
+        Self {
+            letters,
+            bell: Arc::new(Notify::new()),
+        }
+    }
+
+    /// What the sender waits on.
+    pub fn bell(&self) -> Arc<Notify> {
+        self.bell.clone()
+    }
+
+    /// Tells the sender that mail was committed.
+    pub fn ring(&self) {
+        self.bell.notify_one();
+    }
+}
+
+/// Puts `mail` in the outbox, inside the caller's transaction, due now.
+pub async fn enqueue(
+    db: &mut SqliteConnection,
+    user_id: Option<i64>,
+    mail: &Mail,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (user_id, kind, recipient, subject, text_body, html_body, \
+         created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(user_id)
+    .bind(mail.kind.code())
+    .bind(&mail.to)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(now)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Text made safe to place in HTML, in element content and quoted
+/// attribute values alike.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_on_the_public_origin_and_carry_only_the_token() {
+        let letters = Letters::new("https://accounts.example.com/");
+        let mail = letters.reset_password("ada@example.com", "TOKEN123");
+        let link = "https://accounts.example.com/reset-password?token=TOKEN123";
+        assert!(mail.text.contains(link), "{}", mail.text);
+        assert!(mail.html.contains(&format!("href=\"{link}\"")));
+        assert!(mail.subject.contains(SITE_NAME));
+        assert_eq!(mail.to, "ada@example.com");
+        let verify = letters.verify_email("ada@example.com", "T");
+        assert!(verify
+            .text
+            .contains("https://accounts.example.com/verify-email?token=T"));
+    }
+
+    #[test]
+    fn what_users_typed_cannot_become_markup() {
+        let letters = Letters::new("https://accounts.example.com");
+        let mail = letters.password_changed("<b>x</b>@example.com", "2026-01-01 10:00 UTC");
+        assert!(!mail.html.contains("<b>x</b>"));
+        assert!(mail.html.contains("&lt;b&gt;x&lt;/b&gt;@example.com"));
+        assert_eq!(escape("\"'&"), "&quot;&#39;&amp;");
+    }
+}

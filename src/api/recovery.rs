@@ -1,0 +1,150 @@
+//! `/api/auth/*` for getting back in and proving an address: forgot
+//! password, reset password, verify email, and sending the verification
+//! link again.
+
+use leptos::prelude::*;
+
+use super::Profile;
+use crate::{
+    components::form::{Fields, FromFields},
+    error::AppError,
+    validation::Field,
+};
+
+/// `POST /api/auth/forgot-password` with `email`. Mails a reset link (valid
+/// 1 hour) if the address has an account. The answer is the same whether
+/// or not it has one: 200 (a plain form post: 303 to
+/// `/forgot-password?sent=1`), after the same time. 422 only for an empty
+/// or over-long address; 429 when this network asks too often.
+#[server(prefix = "/api/auth", endpoint = "forgot-password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let result = web::accounts()?
+        .request_password_reset(&email, &web::client())
+        .await;
+    let reply = FormReply::new(
+        super::FormId::ForgotPassword,
+        "/forgot-password",
+        vec![(Field::Email, email)],
+    );
+    match result {
+        Ok(()) => {
+            reply.success("/forgot-password?sent=1");
+            Ok(())
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for ForgotPassword {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            email: fields.text(Field::Email.name()),
+        }
+    }
+}
+
+/// `POST /api/auth/reset-password` with `token` (from the mailed link),
+/// `password` and `password_confirm`. Sets the new password, ends every
+/// session of the account, clears its failed-log-in locks, counts the
+/// address as verified, mails a notice and signs this browser in; returns
+/// the profile. 410 when the link is unknown, used or expired; 422 when
+/// the password breaks the rules or the two differ.
+#[server(prefix = "/api/auth", endpoint = "reset-password")]
+pub async fn reset_password(
+    token: String,
+    password: String,
+    password_confirm: String,
+) -> Result<Profile, AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let result = web::accounts()?
+        .reset_password(
+            &token,
+            &password,
+            &password_confirm,
+            &web::client(),
+            &web::browser(),
+        )
+        .await;
+    let reply = FormReply::new(
+        super::FormId::ResetPassword,
+        &format!("/reset-password?token={}", web::encode_query(&token)),
+        Vec::new(),
+    );
+    match result {
+        Ok(signed_in) => Ok(reply.signed_in(&signed_in, "/profile")),
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for ResetPassword {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            token: fields.text("token"),
+            password: fields.text(Field::Password.name()),
+            password_confirm: fields.text(Field::PasswordConfirm.name()),
+        }
+    }
+}
+
+/// `POST /api/auth/verify-email` with `token` (from the mailed link).
+/// Marks the address verified. Returns the signed-in user's profile, or
+/// `null` when this browser is not signed in (a plain form post: 303 to
+/// `/verify-email?verified=1`). 410 when the link is unknown, used or
+/// expired.
+#[server(prefix = "/api/auth", endpoint = "verify-email")]
+pub async fn verify_email(token: String) -> Result<Option<Profile>, AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let result = web::accounts()?.verify_email(&token, &web::client()).await;
+    let reply = FormReply::new(
+        super::FormId::VerifyEmail,
+        &format!("/verify-email?token={}", web::encode_query(&token)),
+        Vec::new(),
+    );
+    match result {
+        Ok(verified) => {
+            reply.success("/verify-email?verified=1");
+            Ok(web::current_user()
+                .filter(|user| user.id == verified.id)
+                .map(|_| web::profile(&verified)))
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for VerifyEmail {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            token: fields.text("token"),
+        }
+    }
+}
+
+/// `POST /api/auth/resend-verification`: mails the signed-in user a new
+/// verification link. 401 when not signed in; 429 after 3 links in an
+/// hour.
+#[server(prefix = "/api/auth", endpoint = "resend-verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(super::FormId::ResendVerification, "/profile", Vec::new());
+    let Some(user) = web::current_user() else {
+        return Err(reply.failure(AppError::NotSignedIn));
+    };
+    match web::accounts()?.resend_verification(&user).await {
+        Ok(()) => {
+            reply.success("/profile?verification=sent");
+            Ok(())
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for ResendVerification {
+    fn from_fields(_: &Fields) -> Self {
+        Self {}
+    }
+}

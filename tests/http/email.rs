@@ -1,0 +1,539 @@
+//! Mail: the outbox, verification and password-reset links, the local
+//! mailbox, and delivery over SMTP to a real mail server, across a crash.
+
+use std::time::{Duration, Instant};
+
+use crate::{
+    mail_server::{MailDev, ServerProcess},
+    support::{Reply, TestApp, PASSWORD},
+};
+
+const NEW_PASSWORD: &str = "copper lantern under seven hills";
+
+/// The newest mail of `kind` in the outbox: (recipient, text).
+async fn last_mail(app: &TestApp, kind: &str) -> (String, String) {
+    sqlx::query_as(
+        "SELECT recipient, text_body FROM outbox WHERE kind = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(kind)
+    .fetch_one(&app.db)
+    .await
+    .unwrap_or_else(|_| panic!("a {kind} mail in the outbox"))
+}
+
+/// The token of the link to `page` in `text`.
+fn token_in(text: &str, origin: &str, page: &str) -> String {
+    let prefix = format!("{origin}{page}?token=");
+    let start = text
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("{prefix} in {text}"))
+        + prefix.len();
+    text[start..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Posts the reset form, as an API client or as a browser without
+/// JavaScript (`plain`).
+async fn post_reset(
+    app: &TestApp,
+    token: &str,
+    password: &str,
+    confirm: &str,
+    plain: bool,
+) -> Reply {
+    let fields = [
+        ("token", token),
+        ("password", password),
+        ("password_confirm", confirm),
+    ];
+    if plain {
+        app.post_plain_form("/api/auth/reset-password", &fields, None)
+            .await
+    } else {
+        app.post_form("/api/auth/reset-password", &fields, None)
+            .await
+    }
+}
+
+async fn mails(app: &TestApp, kind: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = ?")
+        .bind(kind)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn verified(app: &TestApp, email: &str) -> bool {
+    sqlx::query_scalar::<_, Option<i64>>("SELECT email_verified_at FROM users WHERE email = ?")
+        .bind(email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+// ---- Verification ----------------------------------------------------------
+
+#[tokio::test]
+async fn sign_up_mails_a_verification_link_that_only_its_button_uses() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let (to, text) = last_mail(&app, "verify_email").await;
+    assert_eq!(to, "ada@example.com");
+    assert!(!text.contains(PASSWORD), "no password in mail");
+    let token = token_in(&text, &app.origin(), "/verify-email");
+    assert_eq!(token.len(), 43, "256 bits, base64url");
+    // Only its hash is stored.
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM email_tokens WHERE instr(token_hash, ?) > 0")
+            .bind(token.as_bytes())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(stored, 0);
+
+    let me = app.post_form("/api/auth/me", &[], Some(&cookie)).await;
+    assert!(me.body.contains("\"email_verified\":false"), "{}", me.body);
+    let profile = app.get_with_cookie("/profile", &cookie).await;
+    assert!(profile.body.contains("Send the link again"));
+
+    // Opening the link (as a mail scanner does) changes nothing.
+    let page = app.get(&format!("/verify-email?token={token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Confirm my email address"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert!(!verified(&app, "ada@example.com").await);
+
+    let confirmed = app
+        .post_form(
+            "/api/auth/verify-email",
+            &[("token", &token)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert!(confirmed.body.contains("\"email_verified\":true"));
+    assert!(verified(&app, "ada@example.com").await);
+    let profile = app.get_with_cookie("/profile", &cookie).await;
+    assert!(!profile.body.contains("Send the link again"));
+    assert!(profile.body.contains("Email address verified"));
+
+    // Once only.
+    let again = app
+        .post_form("/api/auth/verify-email", &[("token", &token)], None)
+        .await;
+    assert_eq!(again.status, 410);
+    let page = app.get(&format!("/verify-email?token={token}")).await;
+    assert!(page
+        .body
+        .contains("This link has expired or was already used"));
+    let unknown = app.get("/verify-email?token=not-a-token").await;
+    assert!(unknown
+        .body
+        .contains("This link has expired or was already used"));
+}
+
+#[tokio::test]
+async fn a_verification_link_works_without_javascript_and_without_a_session() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    let (_, text) = last_mail(&app, "verify_email").await;
+    let token = token_in(&text, &app.origin(), "/verify-email");
+    let reply = app
+        .post_plain_form("/api/auth/verify-email", &[("token", &token)], None)
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("location"), Some("/verify-email?verified=1"));
+    let page = app.get("/verify-email?verified=1").await;
+    assert!(page.body.contains("Your email address is confirmed"));
+    assert!(verified(&app, "ada@example.com").await);
+}
+
+#[tokio::test]
+async fn an_expired_link_is_refused_with_a_way_to_a_new_one() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let (_, text) = last_mail(&app, "verify_email").await;
+    let token = token_in(&text, &app.origin(), "/verify-email");
+    sqlx::query("UPDATE email_tokens SET expires_at = unixepoch() - 1")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/verify-email?token={token}")).await;
+    assert!(page
+        .body
+        .contains("This link has expired or was already used"));
+    assert!(page.body.contains("Send the link again"));
+    let reply = app
+        .post_form(
+            "/api/auth/verify-email",
+            &[("token", &token)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, 410);
+    assert!(!verified(&app, "ada@example.com").await);
+}
+
+#[tokio::test]
+async fn sending_the_link_again_is_limited_to_three_an_hour() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    for _ in 0..2 {
+        let reply = app
+            .post_form("/api/auth/resend-verification", &[], Some(&cookie))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    assert_eq!(mails(&app, "verify_email").await, 3);
+    let refused = app
+        .post_form("/api/auth/resend-verification", &[], Some(&cookie))
+        .await;
+    assert_eq!(refused.status, 429);
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&wait), "{wait}");
+    assert_eq!(mails(&app, "verify_email").await, 3);
+
+    let plain = app
+        .post_plain_form("/api/auth/resend-verification", &[], None)
+        .await;
+    assert_eq!(plain.status, 303, "not signed in: back to the profile");
+    let anonymous = app
+        .post_form("/api/auth/resend-verification", &[], None)
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
+
+// ---- Forgot and reset password ---------------------------------------------
+
+#[tokio::test]
+async fn forgot_password_answers_alike_for_known_and_unknown_addresses() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+
+    let started = Instant::now();
+    let known = app
+        .post_form(
+            "/api/auth/forgot-password",
+            &[("email", "ADA@example.com")],
+            None,
+        )
+        .await;
+    let known_took = started.elapsed();
+    let started = Instant::now();
+    let unknown = app
+        .post_form(
+            "/api/auth/forgot-password",
+            &[("email", "nobody@example.com")],
+            None,
+        )
+        .await;
+    let unknown_took = started.elapsed();
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
+    assert_eq!(known.status, 200);
+    // Neither answers before the uniform answer time.
+    assert!(known_took >= Duration::from_millis(300), "{known_took:?}");
+    assert!(
+        unknown_took >= Duration::from_millis(300),
+        "{unknown_took:?}"
+    );
+
+    let known = app
+        .post_plain_form(
+            "/api/auth/forgot-password",
+            &[("email", "ada@example.com")],
+            None,
+        )
+        .await;
+    let unknown = app
+        .post_plain_form(
+            "/api/auth/forgot-password",
+            &[("email", "nobody@example.com")],
+            None,
+        )
+        .await;
+    assert_eq!(known.status, 303);
+    assert_eq!(
+        (known.header("location"), known.body.as_str()),
+        (unknown.header("location"), unknown.body.as_str())
+    );
+    assert_eq!(known.header("location"), Some("/forgot-password?sent=1"));
+    let page = app.get("/forgot-password?sent=1").await;
+    assert!(page
+        .body
+        .contains("If an account exists for that address, we have sent a link"));
+
+    assert_eq!(mails(&app, "reset_password").await, 2);
+    let (to, _) = last_mail(&app, "reset_password").await;
+    assert_eq!(to, "ada@example.com");
+
+    // A third link this hour, then no more: same answer, no mail.
+    for _ in 0..3 {
+        let reply = app
+            .post_form(
+                "/api/auth/forgot-password",
+                &[("email", "ada@example.com")],
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+    }
+    assert_eq!(mails(&app, "reset_password").await, 3);
+
+    let empty = app
+        .post_form("/api/auth/forgot-password", &[("email", " ")], None)
+        .await;
+    assert_eq!(empty.status, 422);
+    let huge = "a".repeat(60_000) + "@example.com";
+    let huge = app
+        .post_form("/api/auth/forgot-password", &[("email", &huge)], None)
+        .await;
+    assert_eq!(huge.status, 422);
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_the_password_ends_sessions_clears_the_lock_and_signs_in() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits.backoff_base = Duration::from_secs(3600);
+    })
+    .await;
+    let old_session = app.sign_up("ada@example.com").await;
+    // A stranger locks the address.
+    for _ in 0..8 {
+        app.log_in("ada@example.com", "somebody guessing wrong")
+            .await;
+    }
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 429);
+
+    app.post_form(
+        "/api/auth/forgot-password",
+        &[("email", "ada@example.com")],
+        None,
+    )
+    .await;
+    let (_, text) = last_mail(&app, "reset_password").await;
+    let token = token_in(&text, &app.origin(), "/reset-password");
+
+    // Opening the page changes nothing.
+    let page = app.get(&format!("/reset-password?token={token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("New password again"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+
+    let differ = post_reset(&app, &token, NEW_PASSWORD, "something else", false).await;
+    assert_eq!(differ.status, 422);
+    assert!(differ.body.contains("PasswordsDiffer"), "{}", differ.body);
+    let weak = post_reset(&app, &token, "passwordpassword", "passwordpassword", false).await;
+    assert_eq!(weak.status, 422);
+
+    let reset = post_reset(&app, &token, NEW_PASSWORD, NEW_PASSWORD, false).await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert!(reset.body.contains("\"email_verified\":true"));
+    let new_session = reset.cookie("session").expect("signed in");
+    assert!(
+        reset.cookie("device").is_some(),
+        "this browser is trusted now"
+    );
+
+    let me = app.post_form("/api/auth/me", &[], Some(&old_session)).await;
+    assert_eq!(me.body, "null", "the old session ended");
+    let me = app.post_form("/api/auth/me", &[], Some(&new_session)).await;
+    assert!(me.body.contains("ada@example.com"));
+
+    // The lock is gone, the old password too.
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 401);
+    assert_eq!(
+        app.log_in("ada@example.com", NEW_PASSWORD).await.status,
+        200
+    );
+
+    let (to, notice) = last_mail(&app, "password_changed").await;
+    assert_eq!(to, "ada@example.com");
+    assert!(notice.contains("was changed"));
+    assert!(!notice.contains(NEW_PASSWORD));
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE kind = 'password_reset'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(events, 1);
+
+    // The link works once.
+    let again = post_reset(&app, &token, NEW_PASSWORD, NEW_PASSWORD, false).await;
+    assert_eq!(again.status, 410);
+    let page = app.get(&format!("/reset-password?token={token}")).await;
+    assert!(page
+        .body
+        .contains("This link has expired or was already used"));
+    assert!(page.body.contains("href=\"/forgot-password\""));
+}
+
+#[tokio::test]
+async fn a_reset_works_without_javascript() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    app.post_plain_form(
+        "/api/auth/forgot-password",
+        &[("email", "ada@example.com")],
+        None,
+    )
+    .await;
+    let (_, text) = last_mail(&app, "reset_password").await;
+    let token = token_in(&text, &app.origin(), "/reset-password");
+
+    let differ = post_reset(&app, &token, NEW_PASSWORD, "x", true).await;
+    assert_eq!(differ.status, 303);
+    let back = differ.header("location").unwrap();
+    assert_eq!(back, format!("/reset-password?token={token}"));
+    let echo = differ.cookie("form").expect("the error travels back");
+    let page = app.get_with_cookie(back, &echo).await;
+    assert!(page.body.contains("The two passwords differ"));
+    assert!(
+        !page.body.contains(NEW_PASSWORD),
+        "passwords are never echoed"
+    );
+
+    let reset = post_reset(&app, &token, NEW_PASSWORD, NEW_PASSWORD, true).await;
+    assert_eq!(reset.status, 303);
+    assert_eq!(reset.header("location"), Some("/profile"));
+    assert!(reset.cookie("session").is_some());
+}
+
+#[tokio::test]
+async fn an_expired_reset_link_is_refused() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    app.post_form(
+        "/api/auth/forgot-password",
+        &[("email", "ada@example.com")],
+        None,
+    )
+    .await;
+    let (_, text) = last_mail(&app, "reset_password").await;
+    let token = token_in(&text, &app.origin(), "/reset-password");
+    sqlx::query("UPDATE email_tokens SET expires_at = unixepoch() - 1 WHERE purpose = 'reset'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let reply = post_reset(&app, &token, NEW_PASSWORD, NEW_PASSWORD, false).await;
+    assert_eq!(reply.status, 410);
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
+}
+
+// ---- The local mailbox ----------------------------------------------------
+
+#[tokio::test]
+async fn the_local_mailbox_shows_mail_while_nothing_sends_it() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    let list = app.get("/dev/mailbox").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("Confirm your email address"));
+    assert!(list.body.contains("ada@example.com"));
+    assert_eq!(list.header("cache-control"), Some("no-store"));
+    let id: i64 = sqlx::query_scalar("SELECT id FROM outbox")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let mail = app.get(&format!("/dev/mailbox/{id}")).await;
+    assert_eq!(mail.status, 200);
+    assert!(mail
+        .body
+        .contains(&format!("href=\"{}/verify-email?token=", app.origin())));
+    assert!(mail.body.contains("<iframe"));
+    assert_eq!(app.get("/dev/mailbox/999").await.status, 404);
+}
+
+#[tokio::test]
+async fn the_local_mailbox_does_not_exist_when_mail_is_sent() {
+    let app = TestApp::spawn_with(|config| {
+        config.smtp = Some(leptos_accounts::server::config::SmtpUrl(
+            "smtp://127.0.0.1:9".to_owned(),
+        ));
+    })
+    .await;
+    assert_eq!(app.get("/dev/mailbox").await.status, 404);
+}
+
+// ---- Delivery over SMTP ---------------------------------------------------
+
+#[tokio::test]
+async fn mail_goes_out_over_smtp_once() {
+    let maildev = MailDev::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(
+        &dir.path().join("accounts.db"),
+        &[
+            ("SMTP_URL", maildev.smtp_url()),
+            ("MAIL_FROM", "Accounts <accounts@example.com>".into()),
+        ],
+    );
+    let body = format!(
+        "email=ada%40example.com&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    assert_eq!(server.post("/api/auth/signup", &body), 200);
+    let mails = maildev.wait_for("ada@example.com", 1);
+    let mail = &mails[0];
+    assert!(
+        mail.subject.contains("Confirm your email address"),
+        "{mail:?}"
+    );
+    assert!(mail
+        .text
+        .contains(&format!("{}/verify-email?token=", server.origin)));
+    assert!(mail.html.contains("<a href="));
+    assert!(mail.message_id.contains("@example.com"), "{mail:?}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(maildev.wait_for("ada@example.com", 1).len(), 1, "sent once");
+}
+
+#[tokio::test]
+async fn mail_committed_before_a_crash_is_delivered_after_the_restart_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("accounts.db");
+    // The mail server is down: the mail waits in the outbox for a retry.
+    let smtp_port = crate::mail_server::free_port();
+    let smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
+    let server = ServerProcess::start(&database, &[("SMTP_URL", smtp_url.clone())]);
+    let body = format!(
+        "email=ada%40example.com&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    assert_eq!(server.post("/api/auth/signup", &body), 200);
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (attempts, error): (i64, Option<String>) =
+            sqlx::query_as("SELECT attempts, last_error FROM outbox")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        if attempts >= 1 {
+            assert!(error.is_some());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sender tried");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill();
+
+    let maildev = MailDev::start_on(smtp_port);
+    let server = ServerProcess::start(&database, &[("SMTP_URL", smtp_url)]);
+    let mails = maildev.wait_for("ada@example.com", 1);
+    assert!(mails[0].subject.contains("Confirm your email address"));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(maildev.wait_for("ada@example.com", 1).len(), 1, "sent once");
+    let sent: Option<i64> = sqlx::query_scalar("SELECT sent_at FROM outbox")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(sent.is_some());
+    drop(server);
+}
