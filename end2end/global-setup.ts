@@ -4,7 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-// Starts the release build of the server for the whole test run:
+// Starts the release build of the server for the whole test run (and a
+// second one with SIGNUP_MODE=verify-first, APP_VERIFY_FIRST_URL):
 // - on port 0, so the operating system picks a free port; the server logs
 //   "listening on http://ADDR", which we read back;
 // - with a fresh SQLite file in a temporary directory;
@@ -33,36 +34,53 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.MAILDEV_URL = `http://127.0.0.1:${mailWebPort}`;
   await waitForHealth(process.env.MAILDEV_URL, "/email");
 
+  const smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
+  const start = (name: string, settings: Record<string, string>) =>
+    startServer(binary, siteRoot, `${dataDir}/${name}.db`, { SMTP_URL: smtpUrl, ...settings });
+  const main = await start("e2e", {});
+  process.env.APP_BASE_URL = main.baseUrl;
+  // The same product with SIGNUP_MODE=verify-first, for its sign-up tests.
+  const verifyFirst = await start("verify-first", { SIGNUP_MODE: "verify-first" });
+  process.env.APP_VERIFY_FIRST_URL = verifyFirst.baseUrl;
+
+  return async () => {
+    await stop(main.server);
+    await stop(verifyFirst.server);
+    await stop(maildev);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+/** Starts the server binary on a free port with database file `database`. */
+async function startServer(
+  binary: string,
+  siteRoot: string,
+  database: string,
+  settings: Record<string, string>,
+): Promise<{ server: ChildProcess; baseUrl: string }> {
   const server = spawn(binary, [], {
     env: {
       ...process.env,
       LEPTOS_SITE_ADDR: "127.0.0.1:0",
       LEPTOS_SITE_ROOT: siteRoot,
       LEPTOS_ENV: "PROD",
-      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      DATABASE_URL: `sqlite://${database}`,
       // Every test signs up and logs in from 127.0.0.1; the per-IP limit is
       // tested over HTTP, the per-account back-off in the browser.
       AUTH_RATE_BURST: "10000",
       AUTH_RATE_PER_MINUTE: "10000",
       // A long first back-off keeps the "paused" test independent of speed.
       LOGIN_BACKOFF_BASE_SECONDS: "30",
-      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       RUST_LOG: process.env.RUST_LOG ?? "warn,leptos_accounts=info",
       NO_COLOR: "1",
+      ...settings,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   server.stderr?.on("data", (chunk) => process.stderr.write(chunk));
-
   const baseUrl = await listeningAddress(server);
   await waitForHealth(baseUrl);
-  process.env.APP_BASE_URL = baseUrl;
-
-  return async () => {
-    await stop(server);
-    await stop(maildev);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  return { server, baseUrl };
 }
 
 function listeningAddress(server: ChildProcess): Promise<string> {

@@ -43,3 +43,20 @@ CREATE TABLE outbox (
 
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
 CREATE INDEX outbox_created_at ON outbox (created_at);
+
+-- Sign-ups waiting for their address to be confirmed (SIGNUP_MODE =
+-- verify-first): the account is made only when the mailed link is used.
+-- The password is kept as its argon2id hash, the link as its SHA-256.
+CREATE TABLE pending_signups (
+    id            INTEGER PRIMARY KEY,
+    token_hash    BLOB    NOT NULL UNIQUE,
+    email         TEXT    NOT NULL,
+    email_key     TEXT    NOT NULL,
+    password_hash TEXT    NOT NULL,
+    display_name  TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX pending_signups_email_key ON pending_signups (email_key, created_at);
+CREATE INDEX pending_signups_expires_at ON pending_signups (expires_at);

@@ -125,3 +125,31 @@ for (const javaScript of [true, false]) {
     });
   });
 }
+
+for (const javaScript of [true, false]) {
+  test.describe(`SIGNUP_MODE=verify-first, ${javaScript ? "with" : "without"} JavaScript`, () => {
+    test.use({ javaScriptEnabled: javaScript, baseURL: process.env.APP_VERIFY_FIRST_URL });
+
+    test("sign-up says to check the inbox, and the link starts the account", async ({ page }) => {
+      const email = uniqueEmail(javaScript ? "first-js" : "first-plain");
+      await page.goto("/signup");
+      if (javaScript) await hydrated(page);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await expect(page.getByRole("status")).toContainText("Check your inbox");
+      await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Log in" })).toBeVisible();
+
+      const mail = await mailTo(email, "Confirm your email address");
+      const link = linkIn(mail, "/verify-email");
+      expect(new URL(link).origin).toBe(process.env.APP_VERIFY_FIRST_URL);
+      await page.goto(link);
+      if (javaScript) await hydrated(page);
+      await page.getByRole("button", { name: "Confirm my email address" }).click();
+      await expect(page.getByRole("status")).toContainText("Your email address is confirmed");
+      await page.getByRole("link", { name: "Go to your profile" }).click();
+      await expect(page).toHaveURL(/\/profile$/);
+      await expect(page.locator(".details")).toContainText(email);
+    });
+  });
+}

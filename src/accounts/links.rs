@@ -12,8 +12,8 @@ use std::time::Duration;
 use sqlx::SqliteConnection;
 
 use super::{
-    audit, internal, mail, now, password, Accounts, Browser, Client, Event, SessionToken, SignedIn,
-    User,
+    audit, email::Normalised, internal, mail, now, password, Accounts, Browser, Client, Event,
+    SessionToken, SignedIn, User,
 };
 use crate::{
     error::AppError,
@@ -197,7 +197,9 @@ impl Accounts {
         };
         let live: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM email_tokens \
-             WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?",
+             WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3 \
+             UNION ALL SELECT 1 FROM pending_signups \
+             WHERE ?2 = 'verify' AND token_hash = ?1 AND expires_at > ?3 LIMIT 1",
         )
         .bind(token.digest())
         .bind(purpose.code())
@@ -343,12 +345,30 @@ impl Accounts {
         Ok(())
     }
 
-    /// Marks the address a verification link went to as verified, if it is
-    /// still the account's address. Returns the account.
-    pub async fn verify_email(&self, token: &str, client: &Client) -> Result<User, AppError> {
+    /// Uses a verification link: marks the address it went to as verified,
+    /// if it is still the account's; or, for a link that starts an account
+    /// (verify-first sign-up), makes the account and signs this browser in.
+    pub async fn verify_email(
+        &self,
+        token: &str,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<Verified, AppError> {
         let token = SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
         let now = now();
         let mut tx = self.begin().await?;
+        let pending = sqlx::query_as::<_, PendingSignUp>(
+            "DELETE FROM pending_signups WHERE token_hash = ? AND expires_at > ? \
+             RETURNING email, email_key, password_hash, display_name",
+        )
+        .bind(token.digest())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| internal("use sign-up link", error))?;
+        if let Some(pending) = pending {
+            return self.start_pending(tx, pending, now, client, browser).await;
+        }
         let (user_id, sent_to) = use_link(&mut tx, &token, Purpose::Verify, now).await?;
         let user = sqlx::query_as::<_, User>(
             "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?) \
@@ -367,6 +387,161 @@ impl Accounts {
             .await
             .map_err(|error| internal("commit verification", error))?;
         audit::record(&self.db, Event::EmailVerified, Some(user_id), client).await;
-        Ok(user)
+        Ok(Verified {
+            user,
+            signed_in: None,
+        })
     }
+
+    /// Makes the account a verify-first sign-up asked for, verified, and
+    /// signs this browser in.
+    async fn start_pending(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        pending: PendingSignUp,
+        now: i64,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<Verified, AppError> {
+        let inserted = sqlx::query_as::<_, User>(
+            "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version, \
+             email_verified_at) VALUES (?, ?, ?, ?, ?, ?) \
+             RETURNING id, email, display_name, created_at, email_verified_at",
+        )
+        .bind(&pending.email)
+        .bind(&pending.email_key)
+        .bind(&pending.password_hash)
+        .bind(&pending.display_name)
+        .bind(crate::server::db::EMAIL_KEY_VERSION)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let user = match inserted {
+            Ok(user) => user,
+            // The address got an account through another link meanwhile.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                return Err(AppError::LinkInvalid);
+            }
+            Err(error) => return Err(internal("create user", error)),
+        };
+        // Other links for the same address are spent.
+        sqlx::query("DELETE FROM pending_signups WHERE email_key = ?")
+            .bind(&pending.email_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| internal("spend sign-up links", error))?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit sign-up", error))?;
+        self.limits
+            .clear_account(&self.db, &pending.email_key, user.id)
+            .await?;
+        audit::record(&self.db, Event::SignUp, Some(user.id), client).await;
+        audit::record(&self.db, Event::EmailVerified, Some(user.id), client).await;
+        let signed_in = self.sign_in(user.clone(), false, browser).await?;
+        Ok(Verified {
+            user,
+            signed_in: Some(signed_in),
+        })
+    }
+
+    /// Verify-first sign-up: mails a link that starts the account, or, if
+    /// the address has one, a notice to its owner. Hashes the password in
+    /// both cases, so the work is alike; at most [`LINKS_PER_HOUR`] mails
+    /// per address per hour.
+    pub(super) async fn mail_sign_up_link(
+        &self,
+        email: Normalised,
+        password: password::AcceptedPassword,
+        display_name: String,
+    ) -> Result<(), AppError> {
+        let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
+        let now = now();
+        let mut tx = self.begin().await?;
+        let owner = sqlx::query_as::<_, User>(
+            "SELECT id, email, display_name, created_at, email_verified_at \
+             FROM users WHERE email_key = ?",
+        )
+        .bind(&email.key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| internal("find user", error))?;
+        match owner {
+            Some(owner) => {
+                let notices: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM outbox \
+                     WHERE user_id = ? AND kind = 'sign_up_attempted' AND created_at > ?",
+                )
+                .bind(owner.id)
+                .bind(now - 3600)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|error| internal("count notices", error))?;
+                if notices < LINKS_PER_HOUR {
+                    let notice = self.outbox.letters.sign_up_attempted(&owner.email);
+                    mail::enqueue(&mut tx, Some(owner.id), &notice, now)
+                        .await
+                        .map_err(|error| internal("mail notice", error))?;
+                }
+            }
+            None => {
+                let recent: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pending_signups WHERE email_key = ? AND created_at > ?",
+                )
+                .bind(&email.key)
+                .bind(now - 3600)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|error| internal("count sign-up links", error))?;
+                if recent < LINKS_PER_HOUR {
+                    let token = SessionToken::generate();
+                    sqlx::query(
+                        "INSERT INTO pending_signups (token_hash, email, email_key, \
+                         password_hash, display_name, created_at, expires_at) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(token.digest())
+                    .bind(&email.email)
+                    .bind(&email.key)
+                    .bind(&password_hash)
+                    .bind(&display_name)
+                    .bind(now)
+                    .bind(now + i64::try_from(Purpose::Verify.lifetime().as_secs()).unwrap_or(0))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| internal("keep sign-up", error))?;
+                    let letter = self
+                        .outbox
+                        .letters
+                        .confirm_sign_up(&email.email, token.as_str());
+                    mail::enqueue(&mut tx, None, &letter, now)
+                        .await
+                        .map_err(|error| internal("mail sign-up link", error))?;
+                }
+            }
+        }
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit sign-up", error))?;
+        self.outbox.ring();
+        Ok(())
+    }
+}
+
+/// A sign-up waiting for its link.
+#[derive(sqlx::FromRow)]
+struct PendingSignUp {
+    email: String,
+    email_key: String,
+    password_hash: String,
+    display_name: String,
+}
+
+/// What a verification link did.
+#[derive(Debug)]
+pub struct Verified {
+    /// The account whose address is verified.
+    pub user: User,
+    /// The browser's new sign-in, when the link started the account.
+    pub signed_in: Option<SignedIn>,
 }

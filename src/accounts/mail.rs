@@ -20,6 +20,7 @@ pub enum Kind {
     VerifyEmail,
     ResetPassword,
     PasswordChanged,
+    SignUpAttempted,
 }
 
 impl Kind {
@@ -28,6 +29,7 @@ impl Kind {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
             Self::PasswordChanged => "password_changed",
+            Self::SignUpAttempted => "sign_up_attempted",
         }
     }
 }
@@ -70,6 +72,37 @@ impl Letters {
         ];
         let after = "If you did not create an account, you can ignore this message.";
         self.letter(Kind::VerifyEmail, to, subject, &lines, Some(&link), after)
+    }
+
+    /// The link that starts an account for `to` (valid 24 hours), when
+    /// accounts start only once their address is confirmed.
+    pub fn confirm_sign_up(&self, to: &str, token: &str) -> Mail {
+        let link = format!("{}/verify-email?token={token}", self.origin);
+        let subject = format!("Confirm your email address for {SITE_NAME}");
+        let lines = [
+            format!("Someone, hopefully you, signed up for {SITE_NAME} with {to}."),
+            "To start your account, open this link within 24 hours, then press \"Confirm my \
+             email address\":"
+                .to_owned(),
+        ];
+        let after = "If you did not sign up, ignore this message: no account is made.";
+        self.letter(Kind::VerifyEmail, to, subject, &lines, Some(&link), after)
+    }
+
+    /// The notice to an owner that someone tried to sign up with their
+    /// address.
+    pub fn sign_up_attempted(&self, to: &str) -> Mail {
+        let subject = format!("Someone tried to sign up for {SITE_NAME} with your address");
+        let lines = [format!(
+            "Someone tried to sign up for {SITE_NAME} with {to}, which already has an account. \
+             No new account was made and yours is unchanged."
+        )];
+        let after = format!(
+            "If it was you, log in at {0}/login; if you forgot your password, choose a new one \
+             at {0}/forgot-password. If it was not you, there is nothing to do.",
+            self.origin
+        );
+        self.letter(Kind::SignUpAttempted, to, subject, &lines, None, &after)
     }
 
     /// The link to choose a new password (valid 1 hour).

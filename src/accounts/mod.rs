@@ -93,6 +93,30 @@ pub struct Browser {
     pub device_cookie: Option<String>,
 }
 
+/// How sign-up treats a new address (`SIGNUP_MODE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SignUpMode {
+    /// The account starts at once and is signed in; the address is
+    /// verified later by mail. Sign-up says when an address is taken.
+    #[default]
+    Open,
+    /// The account starts only when the link mailed to the address is
+    /// used. Sign-up answers "check your inbox" alike for every address,
+    /// so it does not tell which ones are registered; an address that has
+    /// an account gets a notice instead of a link.
+    VerifyFirst,
+}
+
+/// What a sign-up did.
+#[derive(Debug)]
+pub enum SignedUp {
+    /// The account was made and this browser signed in.
+    SignedIn(Box<SignedIn>),
+    /// A link was mailed (or, for an address that has an account, a
+    /// notice): the same answer either way.
+    CheckInbox,
+}
+
 /// A browser that has just signed in.
 #[derive(Debug)]
 pub struct SignedIn {
@@ -117,6 +141,7 @@ pub struct Accounts {
     limits: RateLimits,
     devices: DeviceKeys,
     outbox: mail::Outbox,
+    signup_mode: SignUpMode,
 }
 
 impl Accounts {
@@ -135,7 +160,14 @@ impl Accounts {
             limits,
             devices,
             outbox,
+            signup_mode: SignUpMode::Open,
         }
+    }
+
+    /// The same accounts, signing up in `mode`.
+    pub fn with_signup_mode(mut self, mode: SignUpMode) -> Self {
+        self.signup_mode = mode;
+        self
     }
 
     pub fn session_policy(&self) -> SessionPolicy {
@@ -146,8 +178,10 @@ impl Accounts {
         &self.hasher
     }
 
-    /// Creates an account and signs it in. Every field is checked and every
-    /// problem reported at once, so the user fixes the form in one go.
+    /// Signs up. Every field is checked and every problem reported at
+    /// once, so the user fixes the form in one go. Then, in the open mode,
+    /// the account is made and signed in; in the verify-first mode, a link
+    /// that starts it is mailed (see [`SignUpMode`]).
     pub async fn sign_up(
         &self,
         email: &str,
@@ -155,7 +189,8 @@ impl Accounts {
         display_name: &str,
         client: &Client,
         browser: &Browser,
-    ) -> Result<SignedIn, AppError> {
+    ) -> Result<SignedUp, AppError> {
+        let started = tokio::time::Instant::now();
         // Bounded before anything is written, so nothing oversized is kept.
         let too_long = length_problems(email, password, Some(display_name));
         if !too_long.is_empty() {
@@ -177,7 +212,29 @@ impl Accounts {
         else {
             return Err(AppError::Invalid(problems));
         };
+        match self.signup_mode {
+            SignUpMode::Open => self
+                .open_account(email, password, display_name, client, browser)
+                .await
+                .map(|signed_in| SignedUp::SignedIn(Box::new(signed_in))),
+            SignUpMode::VerifyFirst => {
+                let mailed = self.mail_sign_up_link(email, password, display_name).await;
+                tokio::time::sleep_until(started + links::UNIFORM_ANSWER).await;
+                mailed.map(|()| SignedUp::CheckInbox)
+            }
+        }
+    }
 
+    /// Makes the account at once and signs it in, with a verification link
+    /// in the outbox.
+    async fn open_account(
+        &self,
+        email: email::Normalised,
+        password: password::AcceptedPassword,
+        display_name: String,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<SignedIn, AppError> {
         if self.find_user_id(&email.key).await?.is_some() {
             return Err(AppError::invalid(Problem::EmailTaken));
         }

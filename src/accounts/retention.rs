@@ -43,6 +43,7 @@ pub struct Swept {
     pub audit_events: u64,
     pub login_attempts: u64,
     pub rate_buckets: u64,
+    /// Expired links, and the sign-ups waiting for them.
     pub email_tokens: u64,
     pub mails: u64,
 }
@@ -94,7 +95,12 @@ pub async fn sweep(
         .bind(now)
         .execute(db)
         .await?
-        .rows_affected();
+        .rows_affected()
+        + sqlx::query("DELETE FROM pending_signups WHERE expires_at <= ?")
+            .bind(now)
+            .execute(db)
+            .await?
+            .rows_affected();
     let mails = sqlx::query(
         "DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < ?",
     )

@@ -10,16 +10,22 @@ use crate::{
 };
 
 /// `POST /api/auth/signup` with `email`, `password`, `display_name`
-/// (optional). Creates the account, signs it in (session cookie) and
-/// returns the profile. 422 with every field problem; 409 when the email
-/// already has an account.
+/// (optional). With `SIGNUP_MODE=open` (the default): creates the account,
+/// signs it in (session cookie) and returns the profile; 409 when the
+/// email already has an account. With `verify-first`: mails a link that
+/// starts the account and returns `null` (a plain form post: 303 to
+/// `/signup?check=1`), alike for every address. 422 with every field
+/// problem.
 #[server(prefix = "/api/auth", endpoint = "signup")]
 pub async fn sign_up(
     email: String,
     password: String,
     display_name: Option<String>,
-) -> Result<Profile, AppError> {
-    use crate::server::web::{self, FormReply};
+) -> Result<Option<Profile>, AppError> {
+    use crate::{
+        accounts::SignedUp,
+        server::web::{self, FormReply},
+    };
 
     let display_name = display_name.unwrap_or_default();
     let accounts = web::accounts()?;
@@ -38,7 +44,11 @@ pub async fn sign_up(
         vec![(Field::Email, email), (Field::DisplayName, display_name)],
     );
     match result {
-        Ok(signed_in) => Ok(reply.signed_in(&signed_in, "/profile")),
+        Ok(SignedUp::SignedIn(signed_in)) => Ok(Some(reply.signed_in(&signed_in, "/profile"))),
+        Ok(SignedUp::CheckInbox) => {
+            reply.success("/signup?check=1");
+            Ok(None)
+        }
         Err(error) => Err(reply.failure(error)),
     }
 }

@@ -90,27 +90,35 @@ impl FromFields for ResetPassword {
 }
 
 /// `POST /api/auth/verify-email` with `token` (from the mailed link).
-/// Marks the address verified. Returns the signed-in user's profile, or
-/// `null` when this browser is not signed in (a plain form post: 303 to
+/// Marks the address verified; a link from a verify-first sign-up makes
+/// the account and signs this browser in. Returns the signed-in user's
+/// profile, or `null` when this browser is not signed in to the account (a plain form post: 303 to
 /// `/verify-email?verified=1`). 410 when the link is unknown, used or
 /// expired.
 #[server(prefix = "/api/auth", endpoint = "verify-email")]
 pub async fn verify_email(token: String) -> Result<Option<Profile>, AppError> {
     use crate::server::web::{self, FormReply};
 
-    let result = web::accounts()?.verify_email(&token, &web::client()).await;
+    let result = web::accounts()?
+        .verify_email(&token, &web::client(), &web::browser())
+        .await;
     let reply = FormReply::new(
         super::FormId::VerifyEmail,
         &format!("/verify-email?token={}", web::encode_query(&token)),
         Vec::new(),
     );
     match result {
-        Ok(verified) => {
-            reply.success("/verify-email?verified=1");
-            Ok(web::current_user()
-                .filter(|user| user.id == verified.id)
-                .map(|_| web::profile(&verified)))
-        }
+        Ok(verified) => match verified.signed_in {
+            Some(signed_in) => Ok(Some(
+                reply.signed_in(&signed_in, "/verify-email?verified=1"),
+            )),
+            None => {
+                reply.success("/verify-email?verified=1");
+                Ok(web::current_user()
+                    .filter(|user| user.id == verified.user.id)
+                    .map(|_| web::profile(&verified.user)))
+            }
+        },
         Err(error) => Err(reply.failure(error)),
     }
 }

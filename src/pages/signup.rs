@@ -1,7 +1,7 @@
 //! `/signup`: create an account.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::{auth::SignUp, FormEcho, FormId},
@@ -30,16 +30,26 @@ pub fn SignupPage() -> impl IntoView {
         .and_then(|echo| echo.value(Field::DisplayName));
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(profile)) = sign_up.value().get() {
+        if let Some(Ok(Some(profile))) = sign_up.value().get() {
             account.set_user(Some(profile));
             navigate("/profile", Default::default());
         }
     });
+    // Verify-first sign-up: a link is on its way (`?check=1` after a post
+    // without JavaScript).
+    let checked_before = use_query_map().with_untracked(|query| query.get("check").is_some());
+    let check_inbox = move || checked_before || matches!(sign_up.value().get(), Some(Ok(None)));
 
     view! {
         <PageHead title="Sign up" description="Create your account."/>
         <section class="container narrow">
             <h1>"Sign up"</h1>
+            <p class="form-status" role="status">
+                {move || check_inbox().then_some(
+                    "Check your inbox: we have sent a link to that address. Open it within 24 \
+                     hours to start your account."
+                )}
+            </p>
             <ServerForm action=sign_up class="card form">
                 <ErrorSummary error/>
                 <TextField

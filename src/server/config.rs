@@ -24,6 +24,7 @@
 //! | `LOGIN_BACKOFF_MAX_SECONDS` | `900` | longest wait between attempts on one address |
 //! | `SMTP_URL` | none: mail stays in the outbox, readable at `/dev/mailbox` on loopback | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
 //! | `MAIL_FROM` | `Leptos Accounts <no-reply@` + origin host `>` | the sender of every mail |
+//! | `SIGNUP_MODE` | `open` | `open`: accounts start at once, addresses are verified by mail; `verify-first`: accounts start when the mailed link is used, and sign-up never tells whether an address is registered |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
 
 use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
@@ -31,7 +32,7 @@ use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
 use leptos::prelude::{get_configuration, LeptosOptions};
 
 use crate::accounts::{
-    hashing::QUEUE_PER_THREAD, retention::RetentionPolicy, RateLimits, SessionPolicy,
+    hashing::QUEUE_PER_THREAD, retention::RetentionPolicy, RateLimits, SessionPolicy, SignUpMode,
 };
 
 /// The database used when `DATABASE_URL` is not set: a file under `./data/`.
@@ -57,6 +58,7 @@ pub struct Config {
     pub smtp: Option<SmtpUrl>,
     /// The sender of every mail, `Name <address>`.
     pub mail_from: String,
+    pub signup_mode: SignUpMode,
     /// A request still unanswered after this long gets 408 and is dropped:
     /// a client that sends its body slowly cannot hold a connection forever.
     pub request_timeout: Duration,
@@ -174,11 +176,21 @@ impl Config {
             Some(from) => parse_mail_from(&from)?,
             None => default_mail_from(&public_origin),
         };
+        let signup_mode = match var("SIGNUP_MODE")?.as_deref() {
+            None | Some("open") => SignUpMode::Open,
+            Some("verify-first") => SignUpMode::VerifyFirst,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "SIGNUP_MODE must be open or verify-first, not {other:?}"
+                )))
+            }
+        };
         Ok(Self {
             leptos_options,
             database_url,
             smtp,
             mail_from,
+            signup_mode,
             public_origin,
             sessions,
             hash_concurrency,
@@ -197,6 +209,7 @@ impl Config {
         Self {
             smtp: None,
             mail_from: default_mail_from(&public_origin),
+            signup_mode: SignUpMode::Open,
             public_origin,
             leptos_options,
             database_url,

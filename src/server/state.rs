@@ -35,7 +35,8 @@ impl AppState {
             config.limits,
             DeviceKeys::load(&db).await?,
             outbox.clone(),
-        );
+        )
+        .with_signup_mode(config.signup_mode);
         Ok(Self {
             leptos_options: config.leptos_options.clone(),
             db,

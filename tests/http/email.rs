@@ -537,3 +537,99 @@ async fn mail_committed_before_a_crash_is_delivered_after_the_restart_once() {
     assert!(sent.is_some());
     drop(server);
 }
+
+// ---- Verify-first sign-up --------------------------------------------------
+
+async fn verify_first() -> TestApp {
+    TestApp::spawn_with(|config| {
+        config.signup_mode = leptos_accounts::accounts::SignUpMode::VerifyFirst;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn verify_first_starts_the_account_only_from_the_mailed_link() {
+    let app = verify_first().await;
+    let reply = app.sign_up_reply("ada@example.com").await;
+    assert_eq!(reply.body, "null", "check your inbox");
+    assert!(reply.cookie("session").is_none());
+    assert_eq!(app.count("users").await, 0);
+    let (to, text) = last_mail(&app, "verify_email").await;
+    assert_eq!(to, "ada@example.com");
+    let token = token_in(&text, &app.origin(), "/verify-email");
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 401);
+
+    // Opening the link changes nothing.
+    let page = app.get(&format!("/verify-email?token={token}")).await;
+    assert!(page.body.contains("Confirm my email address"));
+    assert_eq!(app.count("users").await, 0);
+
+    let started = app
+        .post_form("/api/auth/verify-email", &[("token", &token)], None)
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    assert!(started.body.contains("\"email_verified\":true"));
+    let cookie = started.cookie("session").expect("signed in");
+    let me = app.post_form("/api/auth/me", &[], Some(&cookie)).await;
+    assert!(me.body.contains("ada@example.com"));
+    assert!(verified(&app, "ada@example.com").await);
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
+
+    let again = app
+        .post_form("/api/auth/verify-email", &[("token", &token)], None)
+        .await;
+    assert_eq!(again.status, 410);
+    assert_eq!(app.count("users").await, 1);
+}
+
+#[tokio::test]
+async fn verify_first_sign_up_does_not_tell_which_addresses_are_registered() {
+    let app = verify_first().await;
+    app.sign_up_reply("ada@example.com").await;
+    let (_, text) = last_mail(&app, "verify_email").await;
+    let token = token_in(&text, &app.origin(), "/verify-email");
+    app.post_form("/api/auth/verify-email", &[("token", &token)], None)
+        .await;
+
+    let started = Instant::now();
+    let taken = app.try_sign_up("ADA@example.com", NEW_PASSWORD).await;
+    let taken_took = started.elapsed();
+    let started = Instant::now();
+    let free = app.try_sign_up("bob@example.com", NEW_PASSWORD).await;
+    let free_took = started.elapsed();
+    assert_eq!((taken.status, &taken.body), (free.status, &free.body));
+    assert_eq!(taken.status, 200);
+    assert!(taken_took >= Duration::from_millis(300), "{taken_took:?}");
+    assert!(free_took >= Duration::from_millis(300), "{free_took:?}");
+    assert!(taken.cookie("session").is_none() && free.cookie("session").is_none());
+
+    let (to, notice) = last_mail(&app, "sign_up_attempted").await;
+    assert_eq!(to, "ada@example.com");
+    assert!(notice.contains("already has an account"));
+    assert!(!notice.contains("token="), "a notice, not a link");
+    let (to, _) = last_mail(&app, "verify_email").await;
+    assert_eq!(to, "bob@example.com");
+    // The owner's password is untouched.
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
+
+    // Without JavaScript: the same 303 for both.
+    let fields = |email| [("email", email), ("password", NEW_PASSWORD)];
+    let taken = app
+        .post_plain_form("/api/auth/signup", &fields("ada@example.com"), None)
+        .await;
+    let free = app
+        .post_plain_form("/api/auth/signup", &fields("carol@example.com"), None)
+        .await;
+    assert_eq!(taken.status, 303);
+    assert_eq!(taken.header("location"), Some("/signup?check=1"));
+    assert_eq!(
+        (taken.header("location"), taken.body.as_str()),
+        (free.header("location"), free.body.as_str())
+    );
+    let page = app.get("/signup?check=1").await;
+    assert!(page.body.contains("Check your inbox"));
+
+    // Field problems are still said, for any address.
+    let weak = app.try_sign_up("ada@example.com", "passwordpassword").await;
+    assert_eq!(weak.status, 422);
+}
