@@ -5,6 +5,7 @@
 #                Rust tests, and the browser tests in Chromium
 #   make dev     rebuild and reload on every change (cargo leptos watch)
 #   make bench   benchmark the release server (wrk) and print a table
+#   make screenshots  refresh docs/screenshots/ from the real app in Chromium
 #   make tools   install the pinned toolchain only
 #
 # Each target installs what is missing first, at the pinned versions, and
@@ -44,7 +45,7 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/leptos_accounts
 SITE_ROOT := $(CURDIR)/target/site
 NODE_STAMP := end2end/node_modules/.installed
 
-.PHONY: help run dev test bench tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e clean
+.PHONY: help run dev test bench screenshots tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e clean
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -73,8 +74,13 @@ bench: tools build-release
 	CARGO_TARGET_DIR="$(CEILING_TARGET)" cargo build --locked --release --manifest-path bench/ceiling/Cargo.toml
 	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" CEILING_BIN="$(CEILING_TARGET)/release/ceiling" bash bench/run.sh
 	APP_BIN="$(SERVER_BIN)" bash bench/login.sh
+	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" python3 bench/mail.py
 	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" FLOOR_TARGET="$(HOME)/.cache/leptos-accounts/floor" bash bench/bundle.sh
 	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" npx playwright test --config bench.config.ts
+
+# The README's screenshots, taken from the release server in Chromium.
+screenshots: tools build-release
+	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" node screenshots.mjs
 
 # ---- Steps ------------------------------------------------------------------
 check-fmt:

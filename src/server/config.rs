@@ -24,6 +24,7 @@
 //! | `LOGIN_BACKOFF_MAX_SECONDS` | `900` | longest wait between attempts on one address |
 //! | `SMTP_URL` | none: mail stays in the outbox, readable at `/dev/mailbox` on loopback | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
 //! | `MAIL_FROM` | `Leptos Accounts <no-reply@` + origin host `>` | the sender of every mail |
+//! | `MAIL_RETRY_SECONDS` | `30` | wait before retrying a mail the server did not take; doubles with each failure, up to an hour apart, for 24 hours |
 //! | `SIGNUP_MODE` | `open` | `open`: accounts start at once, addresses are verified by mail; `verify-first`: accounts start when the mailed link is used, and sign-up never tells whether an address is registered |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
 
@@ -34,6 +35,8 @@ use leptos::prelude::{get_configuration, LeptosOptions};
 use crate::accounts::{
     hashing::QUEUE_PER_THREAD, retention::RetentionPolicy, RateLimits, SessionPolicy, SignUpMode,
 };
+
+use super::mailer::FIRST_RETRY_SECS;
 
 /// The database used when `DATABASE_URL` is not set: a file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/accounts.db";
@@ -58,6 +61,8 @@ pub struct Config {
     pub smtp: Option<SmtpUrl>,
     /// The sender of every mail, `Name <address>`.
     pub mail_from: String,
+    /// The wait before a failed mail is first retried.
+    pub mail_retry: Duration,
     pub signup_mode: SignUpMode,
     /// A request still unanswered after this long gets 408 and is dropped:
     /// a client that sends its body slowly cannot hold a connection forever.
@@ -190,6 +195,10 @@ impl Config {
             database_url,
             smtp,
             mail_from,
+            mail_retry: number::<u64>("MAIL_RETRY_SECONDS")?
+                .map_or(Duration::from_secs(FIRST_RETRY_SECS), |secs| {
+                    Duration::from_secs(secs.max(1))
+                }),
             signup_mode,
             public_origin,
             sessions,
@@ -209,6 +218,7 @@ impl Config {
         Self {
             smtp: None,
             mail_from: default_mail_from(&public_origin),
+            mail_retry: Duration::from_secs(FIRST_RETRY_SECS),
             signup_mode: SignUpMode::Open,
             public_origin,
             leptos_options,

@@ -3,7 +3,7 @@
 //! It claims due mail a few rows at a time (a claim lasts [`CLAIM_SECS`],
 //! so a sender that dies mid-send gives its rows back), sends each one and
 //! marks it sent. A failure is retried with exponential back-off, from
-//! [`FIRST_RETRY_SECS`] up to [`MAX_RETRY_SECS`] apart, until the mail is
+//! `MAIL_RETRY_SECONDS` (30) up to [`MAX_RETRY_SECS`] apart, until the mail is
 //! [`GIVE_UP_SECS`] old; then it is marked failed and logged.
 //!
 //! Mail committed before a crash is delivered after the restart: rows stay
@@ -26,8 +26,8 @@ use super::config::SmtpUrl;
 
 /// How long a claimed mail is reserved for the sender that claimed it.
 pub const CLAIM_SECS: i64 = 120;
-/// The wait before the first retry; it doubles with each failure.
-pub const FIRST_RETRY_SECS: i64 = 30;
+/// The default wait before the first retry; it doubles with each failure.
+pub const FIRST_RETRY_SECS: u64 = 30;
 /// The longest wait between two attempts.
 pub const MAX_RETRY_SECS: i64 = 60 * 60;
 /// A mail still not delivered this long after it was written is failed.
@@ -64,11 +64,14 @@ pub struct Sender {
     from: Mailbox,
     /// The domain of `Message-ID`s.
     domain: String,
+    /// The wait before the first retry.
+    first_retry: i64,
 }
 
 impl Sender {
-    /// A sender for `smtp` (validated with the configuration) as `from`.
-    pub fn new(smtp: &SmtpUrl, from: &str) -> Result<Self, String> {
+    /// A sender for `smtp` (validated with the configuration) as `from`,
+    /// first retrying a failed mail after `first_retry`.
+    pub fn new(smtp: &SmtpUrl, from: &str, first_retry: Duration) -> Result<Self, String> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.0)
             .map_err(|_| "SMTP_URL is not a mail server URL".to_owned())?
             .timeout(Some(SMTP_TIMEOUT))
@@ -81,6 +84,7 @@ impl Sender {
             transport,
             from,
             domain,
+            first_retry: i64::try_from(first_retry.as_secs()).unwrap_or(MAX_RETRY_SECS),
         })
     }
 
@@ -163,7 +167,7 @@ pub async fn deliver_due(db: &SqlitePool, sender: &Sender, now: i64) -> Result<i
     let claimed = i64::try_from(due.len()).unwrap_or(BATCH);
     for mail in due {
         let outcome = sender.send(&mail).await;
-        record(db, &mail, outcome, self::now()).await?;
+        record(db, &mail, outcome, sender.first_retry, self::now()).await?;
     }
     Ok(claimed)
 }
@@ -172,6 +176,7 @@ async fn record(
     db: &SqlitePool,
     mail: &Due,
     outcome: Result<(), Failure>,
+    first_retry: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let attempts = mail.attempts + 1;
@@ -189,7 +194,7 @@ async fn record(
                 Failure::Temporary(error) => (false, error),
             };
             let error: String = error.chars().take(500).collect();
-            let next = now + retry_delay(attempts);
+            let next = now + retry_delay(attempts, first_retry);
             if permanent || next - mail.created_at > GIVE_UP_SECS {
                 tracing::error!(
                     mail = mail.id,
@@ -228,10 +233,12 @@ async fn record(
     Ok(())
 }
 
-/// The wait after the `attempts`-th failed attempt.
-pub fn retry_delay(attempts: i64) -> i64 {
+/// The wait after the `attempts`-th failed attempt, `first` after the
+/// first.
+pub fn retry_delay(attempts: i64, first: i64) -> i64 {
     let doublings = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
-    FIRST_RETRY_SECS
+    first
+        .max(1)
         .saturating_mul(1 << doublings)
         .min(MAX_RETRY_SECS)
 }
@@ -250,11 +257,11 @@ mod tests {
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {
-        assert_eq!(retry_delay(1), 30);
-        assert_eq!(retry_delay(2), 60);
-        assert_eq!(retry_delay(3), 120);
-        assert_eq!(retry_delay(8), 3600);
-        assert_eq!(retry_delay(1000), 3600);
+        assert_eq!(retry_delay(1, 30), 30);
+        assert_eq!(retry_delay(2, 30), 60);
+        assert_eq!(retry_delay(3, 30), 120);
+        assert_eq!(retry_delay(8, 30), 3600);
+        assert_eq!(retry_delay(1000, 30), 3600);
     }
 
     #[test]
@@ -263,7 +270,7 @@ mod tests {
         let mut attempts = 0;
         while elapsed <= GIVE_UP_SECS {
             attempts += 1;
-            elapsed += retry_delay(attempts);
+            elapsed += retry_delay(attempts, 30);
         }
         assert!((25..=35).contains(&attempts), "{attempts}");
     }

@@ -152,7 +152,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let mail_sender = match &state.config.smtp {
         Some(smtp) => {
             let sender =
-                mailer::Sender::new(smtp, &state.config.mail_from).map_err(ServeError::Mail)?;
+                mailer::Sender::new(smtp, &state.config.mail_from, state.config.mail_retry)
+                    .map_err(ServeError::Mail)?;
             tracing::info!("sending mail as {}", state.config.mail_from);
             Some(mailer::spawn(db.clone(), sender, state.outbox.bell()))
         }

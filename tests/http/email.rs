@@ -633,3 +633,36 @@ async fn verify_first_sign_up_does_not_tell_which_addresses_are_registered() {
     let weak = app.try_sign_up("ada@example.com", "passwordpassword").await;
     assert_eq!(weak.status, 422);
 }
+
+#[tokio::test]
+async fn with_the_mail_server_down_the_action_succeeds_and_the_mail_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp_port = crate::mail_server::free_port();
+    let server = ServerProcess::start(
+        &dir.path().join("accounts.db"),
+        &[
+            ("SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}")),
+            ("MAIL_RETRY_SECONDS", "1".to_owned()),
+        ],
+    );
+    let body = format!(
+        "email=ada%40example.com&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    assert_eq!(server.post("/api/auth/signup", &body), 200, "sign-up works");
+    assert_eq!(
+        server.post("/api/auth/forgot-password", "email=ada%40example.com"),
+        200
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    // The mail server comes back: the waiting mail goes out, each once.
+    let maildev = MailDev::start_on(smtp_port);
+    let mails = maildev.wait_for("ada@example.com", 2);
+    assert!(mails
+        .iter()
+        .any(|mail| mail.subject.contains("Confirm your email")));
+    assert!(mails.iter().any(|mail| mail.subject.contains("Reset your")));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(maildev.wait_for("ada@example.com", 2).len(), 2, "each once");
+    drop(server);
+}
