@@ -11,12 +11,12 @@ use crate::{
     validation::Field,
 };
 
-/// `POST /api/auth/forgot-password` with `email`. Mails a reset link (valid
+/// `POST /api/auth/password-reset/request` with `email`. Mails a reset link (valid
 /// 1 hour) if the address has an account. The answer is the same whether
 /// or not it has one: 200 (a plain form post: 303 to
 /// `/forgot-password?sent=1`), after the same time. 422 only for an empty
 /// or over-long address; 429 when this network asks too often.
-#[server(prefix = "/api/auth", endpoint = "forgot-password")]
+#[server(prefix = "/api/auth", endpoint = "password-reset/request")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     use crate::server::web::{self, FormReply};
 
@@ -45,17 +45,18 @@ impl FromFields for ForgotPassword {
     }
 }
 
-/// `POST /api/auth/reset-password` with `token` (from the mailed link),
-/// `password` and `password_confirm`. Sets the new password, ends every
+/// `POST /api/auth/password-reset/confirm` with `token` (from the mailed
+/// link), `password`, and optionally `password_confirm` (the page's second
+/// entry; when sent, it must match). Sets the new password, ends every
 /// session of the account, clears its failed-log-in locks, counts the
 /// address as verified, mails a notice and signs this browser in; returns
 /// the profile. 410 when the link is unknown, used or expired; 422 when
 /// the password breaks the rules or the two differ.
-#[server(prefix = "/api/auth", endpoint = "reset-password")]
+#[server(prefix = "/api/auth", endpoint = "password-reset/confirm")]
 pub async fn reset_password(
     token: String,
     password: String,
-    password_confirm: String,
+    password_confirm: Option<String>,
 ) -> Result<Profile, AppError> {
     use crate::server::web::{self, FormReply};
 
@@ -63,7 +64,7 @@ pub async fn reset_password(
         .reset_password(
             &token,
             &password,
-            &password_confirm,
+            password_confirm.as_deref().unwrap_or(&password),
             &web::client(),
             &web::browser(),
         )
@@ -84,7 +85,7 @@ impl FromFields for ResetPassword {
         Self {
             token: fields.text("token"),
             password: fields.text(Field::Password.name()),
-            password_confirm: fields.text(Field::PasswordConfirm.name()),
+            password_confirm: fields.optional(Field::PasswordConfirm.name()),
         }
     }
 }
@@ -131,10 +132,10 @@ impl FromFields for VerifyEmail {
     }
 }
 
-/// `POST /api/auth/resend-verification`: mails the signed-in user a new
+/// `POST /api/auth/verify-email/resend`: mails the signed-in user a new
 /// verification link. 401 when not signed in; 429 after 3 links in an
 /// hour.
-#[server(prefix = "/api/auth", endpoint = "resend-verification")]
+#[server(prefix = "/api/auth", endpoint = "verify-email/resend")]
 pub async fn resend_verification() -> Result<(), AppError> {
     use crate::server::web::{self, FormReply};
 

@@ -50,10 +50,10 @@ async fn post_reset(
         ("password_confirm", confirm),
     ];
     if plain {
-        app.post_plain_form("/api/auth/reset-password", &fields, None)
+        app.post_plain_form("/api/auth/password-reset/confirm", &fields, None)
             .await
     } else {
-        app.post_form("/api/auth/reset-password", &fields, None)
+        app.post_form("/api/auth/password-reset/confirm", &fields, None)
             .await
     }
 }
@@ -185,13 +185,13 @@ async fn sending_the_link_again_is_limited_to_three_an_hour() {
     let cookie = app.sign_up("ada@example.com").await;
     for _ in 0..2 {
         let reply = app
-            .post_form("/api/auth/resend-verification", &[], Some(&cookie))
+            .post_form("/api/auth/verify-email/resend", &[], Some(&cookie))
             .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
     assert_eq!(mails(&app, "verify_email").await, 3);
     let refused = app
-        .post_form("/api/auth/resend-verification", &[], Some(&cookie))
+        .post_form("/api/auth/verify-email/resend", &[], Some(&cookie))
         .await;
     assert_eq!(refused.status, 429);
     let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
@@ -199,11 +199,11 @@ async fn sending_the_link_again_is_limited_to_three_an_hour() {
     assert_eq!(mails(&app, "verify_email").await, 3);
 
     let plain = app
-        .post_plain_form("/api/auth/resend-verification", &[], None)
+        .post_plain_form("/api/auth/verify-email/resend", &[], None)
         .await;
     assert_eq!(plain.status, 303, "not signed in: back to the profile");
     let anonymous = app
-        .post_form("/api/auth/resend-verification", &[], None)
+        .post_form("/api/auth/verify-email/resend", &[], None)
         .await;
     assert_eq!(anonymous.status, 401);
 }
@@ -218,7 +218,7 @@ async fn forgot_password_answers_alike_for_known_and_unknown_addresses() {
     let started = Instant::now();
     let known = app
         .post_form(
-            "/api/auth/forgot-password",
+            "/api/auth/password-reset/request",
             &[("email", "ADA@example.com")],
             None,
         )
@@ -227,7 +227,7 @@ async fn forgot_password_answers_alike_for_known_and_unknown_addresses() {
     let started = Instant::now();
     let unknown = app
         .post_form(
-            "/api/auth/forgot-password",
+            "/api/auth/password-reset/request",
             &[("email", "nobody@example.com")],
             None,
         )
@@ -244,14 +244,14 @@ async fn forgot_password_answers_alike_for_known_and_unknown_addresses() {
 
     let known = app
         .post_plain_form(
-            "/api/auth/forgot-password",
+            "/api/auth/password-reset/request",
             &[("email", "ada@example.com")],
             None,
         )
         .await;
     let unknown = app
         .post_plain_form(
-            "/api/auth/forgot-password",
+            "/api/auth/password-reset/request",
             &[("email", "nobody@example.com")],
             None,
         )
@@ -275,7 +275,7 @@ async fn forgot_password_answers_alike_for_known_and_unknown_addresses() {
     for _ in 0..3 {
         let reply = app
             .post_form(
-                "/api/auth/forgot-password",
+                "/api/auth/password-reset/request",
                 &[("email", "ada@example.com")],
                 None,
             )
@@ -285,12 +285,16 @@ async fn forgot_password_answers_alike_for_known_and_unknown_addresses() {
     assert_eq!(mails(&app, "reset_password").await, 3);
 
     let empty = app
-        .post_form("/api/auth/forgot-password", &[("email", " ")], None)
+        .post_form("/api/auth/password-reset/request", &[("email", " ")], None)
         .await;
     assert_eq!(empty.status, 422);
     let huge = "a".repeat(60_000) + "@example.com";
     let huge = app
-        .post_form("/api/auth/forgot-password", &[("email", &huge)], None)
+        .post_form(
+            "/api/auth/password-reset/request",
+            &[("email", &huge)],
+            None,
+        )
         .await;
     assert_eq!(huge.status, 422);
 }
@@ -310,7 +314,7 @@ async fn a_reset_link_sets_the_password_ends_sessions_clears_the_lock_and_signs_
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 429);
 
     app.post_form(
-        "/api/auth/forgot-password",
+        "/api/auth/password-reset/request",
         &[("email", "ada@example.com")],
         None,
     )
@@ -377,7 +381,7 @@ async fn a_reset_works_without_javascript() {
     let app = TestApp::spawn().await;
     app.sign_up("ada@example.com").await;
     app.post_plain_form(
-        "/api/auth/forgot-password",
+        "/api/auth/password-reset/request",
         &[("email", "ada@example.com")],
         None,
     )
@@ -408,7 +412,7 @@ async fn an_expired_reset_link_is_refused() {
     let app = TestApp::spawn().await;
     app.sign_up("ada@example.com").await;
     app.post_form(
-        "/api/auth/forgot-password",
+        "/api/auth/password-reset/request",
         &[("email", "ada@example.com")],
         None,
     )
@@ -424,6 +428,39 @@ async fn an_expired_reset_link_is_refused() {
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
 }
 
+#[tokio::test]
+async fn an_api_client_resets_with_the_token_and_one_password() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    app.post_form(
+        "/api/auth/password-reset/request",
+        &[("email", "ada@example.com")],
+        None,
+    )
+    .await;
+    let (_, text) = last_mail(&app, "reset_password").await;
+    let token = token_in(&text, &app.origin(), "/reset-password");
+    let weak = app
+        .post_form(
+            "/api/auth/password-reset/confirm",
+            &[("token", &token), ("password", "passwordpassword")],
+            None,
+        )
+        .await;
+    assert_eq!(weak.status, 422, "{}", weak.body);
+    let reply = app
+        .post_form(
+            "/api/auth/password-reset/confirm",
+            &[("token", &token), ("password", NEW_PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        app.log_in("ada@example.com", NEW_PASSWORD).await.status,
+        200
+    );
+}
 // ---- The local mailbox ----------------------------------------------------
 
 #[tokio::test]
@@ -651,7 +688,10 @@ async fn with_the_mail_server_down_the_action_succeeds_and_the_mail_follows() {
     );
     assert_eq!(server.post("/api/auth/signup", &body), 200, "sign-up works");
     assert_eq!(
-        server.post("/api/auth/forgot-password", "email=ada%40example.com"),
+        server.post(
+            "/api/auth/password-reset/request",
+            "email=ada%40example.com"
+        ),
         200
     );
     std::thread::sleep(Duration::from_secs(2));
