@@ -37,7 +37,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
   const start = (name: string, settings: Record<string, string>) =>
     startServer(binary, siteRoot, `${dataDir}/${name}.db`, { SMTP_URL: smtpUrl, ...settings });
-  const main = await start("e2e", {});
+  // Sudo mode lasts no time here, so every settings action shows the
+  // password prompt a user meets once it has lapsed.
+  const main = await start("e2e", { SUDO_MINUTES: "0" });
   process.env.APP_BASE_URL = main.baseUrl;
   // The same product with SIGNUP_MODE=verify-first, for its sign-up tests.
   const verifyFirst = await start("verify-first", { SIGNUP_MODE: "verify-first" });

@@ -12,8 +12,9 @@ use crate::components::{
     layout::{SiteFooter, SiteHeader},
 };
 use crate::pages::{
-    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, not_found::NotFoundPage,
-    profile::ProfilePage, reset_password::ResetPasswordPage, signup::SignupPage,
+    confirm_email::ConfirmEmailPage, forgot_password::ForgotPasswordPage, home::HomePage,
+    login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
+    reset_password::ResetPasswordPage, settings::SettingsPage, signup::SignupPage,
     verify_email::VerifyEmailPage,
 };
 
@@ -42,10 +43,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("reset-password") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("verify-email") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("profile") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reset-password") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("verify-email") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("confirm-email") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>
@@ -61,13 +64,18 @@ pub fn App() -> impl IntoView {
 pub async fn load_lazy_page(path: &str) {
     match path {
         "/signup" => SignupRoute::preload().await,
-        "/profile" => ProfileRoute::preload().await,
-        "/forgot-password" => ForgotPasswordRoute::preload().await,
-        "/reset-password" => ResetPasswordRoute::preload().await,
-        "/verify-email" => VerifyEmailRoute::preload().await,
+        "/profile" | "/settings" => PersonalRoute::preload().await,
+        "/forgot-password" | "/reset-password" | "/verify-email" | "/confirm-email" => {
+            LinkRoute::preload().await
+        }
         _ => {}
     }
 }
+
+// Each lazy route is one more chunk and one more entry in the first
+// download's loader, so pages that are visited together share one: the
+// signed-in pages, and the pages of mailed links (with the form that asks
+// for one).
 
 /// `/signup`, loaded on demand: its code is not part of the first download
 /// of other pages.
@@ -84,58 +92,46 @@ impl LazyRoute for SignupRoute {
     }
 }
 
-/// `/profile`, loaded on demand.
-struct ProfileRoute;
+/// `/profile` and `/settings`, loaded on demand.
+struct PersonalRoute;
 
 #[lazy_route]
-impl LazyRoute for ProfileRoute {
+impl LazyRoute for PersonalRoute {
     fn data() -> Self {
         Self
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <ProfilePage/> }.into_any()
+        if current_path() == "/settings" {
+            view! { <SettingsPage/> }.into_any()
+        } else {
+            view! { <ProfilePage/> }.into_any()
+        }
     }
 }
 
-/// `/forgot-password`, loaded on demand.
-struct ForgotPasswordRoute;
+/// `/forgot-password` and the pages mailed links open, loaded on demand.
+struct LinkRoute;
 
 #[lazy_route]
-impl LazyRoute for ForgotPasswordRoute {
+impl LazyRoute for LinkRoute {
     fn data() -> Self {
         Self
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <ForgotPasswordPage/> }.into_any()
+        match current_path().as_str() {
+            "/reset-password" => view! { <ResetPasswordPage/> }.into_any(),
+            "/verify-email" => view! { <VerifyEmailPage/> }.into_any(),
+            "/confirm-email" => view! { <ConfirmEmailPage/> }.into_any(),
+            _ => view! { <ForgotPasswordPage/> }.into_any(),
+        }
     }
 }
 
-/// `/reset-password`, loaded on demand.
-struct ResetPasswordRoute;
-
-#[lazy_route]
-impl LazyRoute for ResetPasswordRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <ResetPasswordPage/> }.into_any()
-    }
-}
-
-/// `/verify-email`, loaded on demand.
-struct VerifyEmailRoute;
-
-#[lazy_route]
-impl LazyRoute for VerifyEmailRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <VerifyEmailPage/> }.into_any()
-    }
+/// The path of the page being shown.
+fn current_path() -> String {
+    leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked()
 }

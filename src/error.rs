@@ -24,6 +24,13 @@ pub enum AppError {
     NotSignedIn,
     /// Another site made the browser send this request (403).
     Forbidden,
+    /// The action needs the password entered within the last few minutes
+    /// (403): send it along as `current_password`, or use
+    /// `/api/account/reauth` first.
+    SudoRequired,
+    /// No such thing for this account (404), such as a session id of
+    /// another account: whether it exists elsewhere is not said.
+    NotFound,
     /// Too many attempts from this client or on this account (429); the
     /// client may try again after this many seconds.
     TooManyAttempts { retry_after: u64 },
@@ -54,7 +61,8 @@ impl AppError {
             Self::Invalid(problems) if problems.contains(&Problem::EmailTaken) => 409,
             Self::Invalid(_) => 422,
             Self::InvalidCredentials | Self::NotSignedIn => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::SudoRequired => 403,
+            Self::NotFound => 404,
             Self::TooManyAttempts { .. } | Self::LogInLocked { .. } => 429,
             Self::Busy { .. } => 503,
             Self::LinkInvalid => 410,
@@ -105,6 +113,10 @@ impl fmt::Display for AppError {
                 "That email and password do not match an account. Check both and try again.",
             ),
             Self::NotSignedIn => f.write_str("Please log in to continue."),
+            Self::SudoRequired => f.write_str(
+                "For your security, enter your password again to continue.",
+            ),
+            Self::NotFound => f.write_str("There is no such session: it may have ended already."),
             Self::Forbidden => f.write_str(
                 "This request did not come from this site, so it was refused. Reload the page and try again.",
             ),

@@ -25,6 +25,12 @@ pub enum Field {
     Password,
     PasswordConfirm,
     DisplayName,
+    /// The password the signed-in user already has, entered again.
+    CurrentPassword,
+    /// The account's address, typed to confirm its deletion.
+    ConfirmEmail,
+    /// Which session a form ends.
+    Session,
 }
 
 impl Field {
@@ -35,6 +41,9 @@ impl Field {
             Self::Password => "password",
             Self::PasswordConfirm => "password_confirm",
             Self::DisplayName => "display_name",
+            Self::CurrentPassword => "current_password",
+            Self::ConfirmEmail => "confirm_email",
+            Self::Session => "id",
         }
     }
 }
@@ -61,6 +70,11 @@ pub enum Problem {
     PasswordsDiffer,
     DisplayNameTooLong { chars: usize },
     DisplayNameControlCharacters,
+    CurrentPasswordMissing,
+    CurrentPasswordIncorrect,
+    PasswordUnchanged,
+    EmailUnchanged,
+    ConfirmEmailDiffers,
 }
 
 impl Problem {
@@ -71,7 +85,8 @@ impl Problem {
             | Self::EmailTooLong
             | Self::EmailMalformed
             | Self::EmailInvisibleCharacters
-            | Self::EmailTaken => Field::Email,
+            | Self::EmailTaken
+            | Self::EmailUnchanged => Field::Email,
             Self::PasswordMissing
             | Self::PasswordTooShort { .. }
             | Self::PasswordTooLong
@@ -82,11 +97,14 @@ impl Problem {
             | Self::PasswordDates
             | Self::PasswordGuessable
             | Self::PasswordContainsEmail
-            | Self::PasswordContainsSiteName => Field::Password,
+            | Self::PasswordContainsSiteName
+            | Self::PasswordUnchanged => Field::Password,
             Self::PasswordsDiffer => Field::PasswordConfirm,
             Self::DisplayNameTooLong { .. } | Self::DisplayNameControlCharacters => {
                 Field::DisplayName
             }
+            Self::CurrentPasswordMissing | Self::CurrentPasswordIncorrect => Field::CurrentPassword,
+            Self::ConfirmEmailDiffers => Field::ConfirmEmail,
         }
     }
 
@@ -150,6 +168,17 @@ impl Problem {
             ),
             Self::DisplayNameControlCharacters => {
                 "Your display name cannot contain line breaks or other control characters.".into()
+            }
+            Self::CurrentPasswordMissing => "Enter your current password.".into(),
+            Self::CurrentPasswordIncorrect => {
+                "That is not your current password. Check it and try again.".into()
+            }
+            Self::PasswordUnchanged => {
+                "Your new password is the one you have now. Choose a different one.".into()
+            }
+            Self::EmailUnchanged => "This is already your email address.".into(),
+            Self::ConfirmEmailDiffers => {
+                "Type your account's email address exactly as shown to confirm.".into()
             }
         }
     }

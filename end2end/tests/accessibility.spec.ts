@@ -30,6 +30,8 @@ for (const colorScheme of ["light", "dark"] as const) {
         "/reset-password?token=not-a-live-link",
         "/verify-email?token=not-a-live-link",
         "/verify-email?verified=1",
+        "/confirm-email?token=not-a-live-link",
+        "/confirm-email?changed=1",
         "/does-not-exist",
       ]) {
         await page.goto(path);
@@ -50,6 +52,9 @@ for (const colorScheme of ["light", "dark"] as const) {
       await page.getByRole("button", { name: "Sign up" }).click();
       await expect(page.locator(".activity li")).toHaveCount(1);
       await audit(page, "/profile");
+      await page.goto("/settings");
+      await hydrated(page);
+      await audit(page, "/settings");
     });
   });
 }

@@ -59,6 +59,7 @@ test("every page loads without console errors and hydrates", async ({ page }) =>
     "/forgot-password",
     "/reset-password?token=x",
     "/verify-email?token=x",
+    "/confirm-email?token=x",
     "/no-such-page",
   ]) {
     await page.goto(path);
@@ -80,6 +81,10 @@ test("every page loads without console errors and hydrates", async ({ page }) =>
   await page.getByLabel("Display name", { exact: true }).fill("Grace");
   await page.getByRole("button", { name: "Save display name" }).click();
   await expect(page.getByRole("status")).toHaveText("Your display name was saved.");
+  // And a first visit to the settings, which share that page's code.
+  await page.goto("/settings");
+  await hydrated(page);
+  await expect(page).toHaveTitle("Settings · Leptos Accounts");
 });
 
 test("the title follows client-side navigation", async ({ page }) => {

@@ -48,4 +48,8 @@ test("hashed assets are cached forever, pages are revalidated", async ({ page, r
   expect(asset.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
   expect(asset.headers()["content-encoding"]).toBe("br");
   expect(asset.headers()["vary"]).toContain("accept-encoding");
+  // Not a document: nosniff applies, the document policies do not.
+  expect(asset.headers()["x-content-type-options"]).toBe("nosniff");
+  expect(asset.headers()["permissions-policy"]).toBeUndefined();
+  expect(page_?.headers()["permissions-policy"]).toContain("camera=()");
 });

@@ -16,6 +16,13 @@ pub enum Event {
     PasswordResetRequested,
     PasswordReset,
     EmailVerified,
+    Reauthenticated,
+    PasswordChanged,
+    EmailChangeRequested,
+    EmailChanged,
+    SessionEnded,
+    OtherSessionsEnded,
+    AccountDeleted,
 }
 
 impl Event {
@@ -30,6 +37,13 @@ impl Event {
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
             Self::EmailVerified => "email_verified",
+            Self::Reauthenticated => "reauthenticated",
+            Self::PasswordChanged => "password_changed",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::SessionEnded => "session_ended",
+            Self::OtherSessionsEnded => "other_sessions_ended",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 
@@ -45,6 +59,12 @@ impl Event {
             "password_reset_requested" => "Password reset link sent",
             "password_reset" => "Password changed with a reset link",
             "email_verified" => "Email address verified",
+            "reauthenticated" => "Password entered again to change settings",
+            "password_changed" => "Password changed",
+            "email_change_requested" => "Email change requested: link sent to the new address",
+            "email_changed" => "Email address changed",
+            "session_ended" => "Signed out another browser",
+            "other_sessions_ended" => "Signed out everywhere else",
             _ => "Account activity",
         }
     }

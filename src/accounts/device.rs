@@ -112,8 +112,25 @@ impl DeviceKeys {
                     nonce: URL_SAFE_NO_PAD.encode(nonce),
                 }
             });
-        std::iter::once(&own)
+        let entries: Vec<&Device> = std::iter::once(&own)
             .chain(devices.iter().filter(|device| device.user_id != user_id))
+            .collect();
+        self.write(&entries)
+    }
+
+    /// The cookie value once account `user_id` is deleted: the other
+    /// accounts' entries; empty when none is left.
+    pub fn without(&self, devices: &[Device], user_id: i64) -> String {
+        let entries: Vec<&Device> = devices
+            .iter()
+            .filter(|device| device.user_id != user_id)
+            .collect();
+        self.write(&entries)
+    }
+
+    fn write(&self, entries: &[&Device]) -> String {
+        entries
+            .iter()
             .take(MAX_ENTRIES)
             .map(|device| {
                 let signature = self

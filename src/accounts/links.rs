@@ -27,19 +27,23 @@ pub enum Purpose {
     Verify,
     /// Choose a new password (valid 1 hour).
     Reset,
+    /// Make the address the link went to the account's new one (valid 24
+    /// hours).
+    EmailChange,
 }
 
 impl Purpose {
-    fn code(self) -> &'static str {
+    pub(super) fn code(self) -> &'static str {
         match self {
             Self::Verify => "verify",
             Self::Reset => "reset",
+            Self::EmailChange => "email_change",
         }
     }
 
     fn lifetime(self) -> Duration {
         match self {
-            Self::Verify => Duration::from_secs(24 * 60 * 60),
+            Self::Verify | Self::EmailChange => Duration::from_secs(24 * 60 * 60),
             Self::Reset => Duration::from_secs(60 * 60),
         }
     }
@@ -53,15 +57,15 @@ pub const LINKS_PER_HOUR: i64 = 3;
 /// address has an account, so that its timing does not tell either.
 pub const UNIFORM_ANSWER: Duration = Duration::from_millis(300);
 
-/// Makes a link for `user` and puts its mail in the outbox, inside the
-/// caller's transaction.
-pub async fn mail_link(
+/// Makes a link of `purpose` for account `user_id`, going to the address
+/// `to`, inside the caller's transaction; returns its token.
+pub(super) async fn make_link(
     tx: &mut SqliteConnection,
-    outbox: &mail::Outbox,
     purpose: Purpose,
-    user: &User,
+    user_id: i64,
+    to: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<SessionToken, sqlx::Error> {
     let token = SessionToken::generate();
     sqlx::query(
         "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) \
@@ -69,23 +73,38 @@ pub async fn mail_link(
     )
     .bind(token.digest())
     .bind(purpose.code())
-    .bind(user.id)
-    .bind(&user.email)
+    .bind(user_id)
+    .bind(to)
     .bind(now)
     .bind(now + i64::try_from(purpose.lifetime().as_secs()).unwrap_or(0))
     .execute(&mut *tx)
     .await?;
+    Ok(token)
+}
+
+/// Makes a link of `purpose` for account `user_id` and puts its mail to
+/// `to` in the outbox, inside the caller's transaction.
+pub async fn mail_link(
+    tx: &mut SqliteConnection,
+    outbox: &mail::Outbox,
+    purpose: Purpose,
+    user_id: i64,
+    to: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let token = make_link(tx, purpose, user_id, to, now).await?;
     let letter = match purpose {
-        Purpose::Verify => outbox.letters.verify_email(&user.email, token.as_str()),
-        Purpose::Reset => outbox.letters.reset_password(&user.email, token.as_str()),
+        Purpose::Verify => outbox.letters.verify_email(to, token.as_str()),
+        Purpose::Reset => outbox.letters.reset_password(to, token.as_str()),
+        Purpose::EmailChange => outbox.letters.confirm_email_change(to, token.as_str()),
     };
-    mail::enqueue(tx, Some(user.id), &letter, now).await
+    mail::enqueue(tx, Some(user_id), &letter, now).await
 }
 
 /// Uses up a live link of `purpose`: checked and marked used in one
 /// statement, so it works once even when posted twice at the same moment.
 /// Returns the account and the address the link went to.
-async fn use_link(
+pub(super) async fn use_link(
     tx: &mut SqliteConnection,
     token: &SessionToken,
     purpose: Purpose,
@@ -106,7 +125,7 @@ async fn use_link(
 }
 
 /// Links of `purpose` mailed to `user_id` in the last hour.
-async fn links_in_last_hour(
+pub(super) async fn links_in_last_hour(
     tx: &mut SqliteConnection,
     purpose: Purpose,
     user_id: i64,
@@ -120,6 +139,38 @@ async fn links_in_last_hour(
     .bind(now - 3600)
     .fetch_one(tx)
     .await
+}
+
+/// Refuses with 429, and says for how long, when `user_id` was mailed
+/// [`LINKS_PER_HOUR`] links of `purpose` in the last hour: for a signed-in
+/// user asking for a link, where saying so reveals nothing.
+pub(super) async fn within_link_limit(
+    tx: &mut SqliteConnection,
+    purpose: Purpose,
+    user_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let recent = links_in_last_hour(tx, purpose, user_id, now)
+        .await
+        .map_err(|error| internal("count links", error))?;
+    if recent < LINKS_PER_HOUR {
+        return Ok(());
+    }
+    let oldest: i64 = sqlx::query_scalar(
+        "SELECT min(created_at) FROM (SELECT created_at FROM email_tokens \
+         WHERE user_id = ? AND purpose = ? AND created_at > ? \
+         ORDER BY created_at DESC LIMIT ?)",
+    )
+    .bind(user_id)
+    .bind(purpose.code())
+    .bind(now - 3600)
+    .bind(LINKS_PER_HOUR)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|error| internal("read links", error))?;
+    Err(AppError::TooManyAttempts {
+        retry_after: u64::try_from(oldest + 3600 - now).unwrap_or(1).max(1),
+    })
 }
 
 impl Accounts {
@@ -179,9 +230,16 @@ impl Accounts {
         if recent >= LINKS_PER_HOUR {
             return Ok(None);
         }
-        mail_link(&mut tx, &self.outbox, Purpose::Reset, &user, now)
-            .await
-            .map_err(|error| internal("mail reset link", error))?;
+        mail_link(
+            &mut tx,
+            &self.outbox,
+            Purpose::Reset,
+            user.id,
+            &user.email,
+            now,
+        )
+        .await
+        .map_err(|error| internal("mail reset link", error))?;
         tx.commit()
             .await
             .map_err(|error| internal("commit reset link", error))?;
@@ -305,7 +363,7 @@ impl Accounts {
             .clear_account(&self.db, &email_key, user_id)
             .await?;
         audit::record(&self.db, Event::PasswordReset, Some(user_id), client).await;
-        self.sign_in(user, false, browser).await
+        self.sign_in(user, false, client, browser).await
     }
 
     /// Mails a new verification link to a signed-in user whose address is
@@ -316,28 +374,17 @@ impl Accounts {
         }
         let now = now();
         let mut tx = self.begin().await?;
-        let recent = links_in_last_hour(&mut tx, Purpose::Verify, user.id, now)
-            .await
-            .map_err(|error| internal("count links", error))?;
-        if recent >= LINKS_PER_HOUR {
-            let oldest: i64 = sqlx::query_scalar(
-                "SELECT min(created_at) FROM (SELECT created_at FROM email_tokens \
-                 WHERE user_id = ? AND purpose = 'verify' AND created_at > ? \
-                 ORDER BY created_at DESC LIMIT ?)",
-            )
-            .bind(user.id)
-            .bind(now - 3600)
-            .bind(LINKS_PER_HOUR)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|error| internal("read links", error))?;
-            return Err(AppError::TooManyAttempts {
-                retry_after: u64::try_from(oldest + 3600 - now).unwrap_or(1).max(1),
-            });
-        }
-        mail_link(&mut tx, &self.outbox, Purpose::Verify, user, now)
-            .await
-            .map_err(|error| internal("mail verification link", error))?;
+        within_link_limit(&mut tx, Purpose::Verify, user.id, now).await?;
+        mail_link(
+            &mut tx,
+            &self.outbox,
+            Purpose::Verify,
+            user.id,
+            &user.email,
+            now,
+        )
+        .await
+        .map_err(|error| internal("mail verification link", error))?;
         tx.commit()
             .await
             .map_err(|error| internal("commit verification link", error))?;
@@ -438,7 +485,7 @@ impl Accounts {
             .await?;
         audit::record(&self.db, Event::SignUp, Some(user.id), client).await;
         audit::record(&self.db, Event::EmailVerified, Some(user.id), client).await;
-        let signed_in = self.sign_in(user.clone(), false, browser).await?;
+        let signed_in = self.sign_in(user.clone(), false, client, browser).await?;
         Ok(Verified {
             user,
             signed_in: Some(signed_in),

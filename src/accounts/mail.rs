@@ -21,6 +21,9 @@ pub enum Kind {
     ResetPassword,
     PasswordChanged,
     SignUpAttempted,
+    ConfirmEmailChange,
+    EmailChanged,
+    AccountDeleted,
 }
 
 impl Kind {
@@ -30,6 +33,9 @@ impl Kind {
             Self::ResetPassword => "reset_password",
             Self::PasswordChanged => "password_changed",
             Self::SignUpAttempted => "sign_up_attempted",
+            Self::ConfirmEmailChange => "confirm_email_change",
+            Self::EmailChanged => "email_changed",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }
@@ -136,6 +142,63 @@ impl Letters {
         self.letter(Kind::PasswordChanged, to, subject, &lines, None, &after)
     }
 
+    /// The link that makes `to` the account's new address (valid 24
+    /// hours), sent to that new address.
+    pub fn confirm_email_change(&self, to: &str, token: &str) -> Mail {
+        let link = format!("{}/confirm-email?token={token}", self.origin);
+        let subject = format!("Confirm your new email address for {SITE_NAME}");
+        let lines = [
+            format!(
+                "Someone, hopefully you, asked to use {to} as the email address of a \
+                 {SITE_NAME} account."
+            ),
+            "To make the change, open this link within 24 hours, then press \"Use this email \
+             address\":"
+                .to_owned(),
+        ];
+        let after = "If you did not ask for this, ignore this message: nothing changes.";
+        self.letter(
+            Kind::ConfirmEmailChange,
+            to,
+            subject,
+            &lines,
+            Some(&link),
+            after,
+        )
+    }
+
+    /// The notice to the old address that the account now uses another
+    /// one, partly hidden (`n•••@example.org`).
+    pub fn email_changed(&self, to: &str, new_email: &str, at: &str) -> Mail {
+        let subject = format!("Your {SITE_NAME} email address was changed");
+        let lines = [format!(
+            "The email address of your {SITE_NAME} account was changed from {to} to {} on {at}. \
+             Mail about the account now goes there.",
+            mask_address(new_email)
+        )];
+        let after = format!(
+            "If this was you, there is nothing to do. If it was not, someone else may control \
+             your account: reply to this message or contact the site's operators at {}.",
+            self.origin
+        );
+        self.letter(Kind::EmailChanged, to, subject, &lines, None, &after)
+    }
+
+    /// The farewell: the account and its data are gone.
+    pub fn account_deleted(&self, to: &str, at: &str) -> Mail {
+        let subject = format!("Your {SITE_NAME} account was deleted");
+        let lines = [format!(
+            "Your {SITE_NAME} account ({to}) was deleted on {at}, with its sessions and its \
+             activity. We keep nothing that names you, and this address can sign up again."
+        )];
+        let after = format!(
+            "If you did not delete it, someone signed in as you did: sign up again at {}/signup \
+             and choose a new password.",
+            self.origin
+        );
+        self.letter(Kind::AccountDeleted, to, subject, &lines, None, &after)
+    }
+
     fn letter(
         &self,
         kind: Kind,
@@ -233,6 +296,18 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// An address with most of its local part hidden: `ada@example.org`
+/// becomes `a•••@example.org`.
+pub fn mask_address(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".to_owned(),
+    }
+}
+
 /// Text made safe to place in HTML, in element content and quoted
 /// attribute values alike.
 pub fn escape(text: &str) -> String {
@@ -276,5 +351,19 @@ mod tests {
         assert!(!mail.html.contains("<b>x</b>"));
         assert!(mail.html.contains("&lt;b&gt;x&lt;/b&gt;@example.com"));
         assert_eq!(escape("\"'&"), "&quot;&#39;&amp;");
+    }
+
+    #[test]
+    fn a_changed_address_is_told_only_in_part() {
+        assert_eq!(mask_address("ada@example.org"), "a•••@example.org");
+        assert_eq!(mask_address("zoë@exämple.com"), "z•••@exämple.com");
+        let letters = Letters::new("https://accounts.example.com");
+        let mail = letters.email_changed("old@example.com", "new@example.org", "today");
+        assert!(mail.text.contains("n•••@example.org"));
+        assert!(!mail.text.contains("new@example.org"));
+        let link = letters.confirm_email_change("new@example.org", "T");
+        assert!(link
+            .text
+            .contains("https://accounts.example.com/confirm-email?token=T"));
     }
 }

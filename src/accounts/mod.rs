@@ -15,6 +15,7 @@ pub mod mail;
 pub mod password;
 pub mod retention;
 pub mod session;
+pub mod settings;
 
 use std::{
     net::IpAddr,
@@ -53,8 +54,19 @@ pub struct User {
 struct LiveSession {
     session_id: i64,
     last_seen_at: i64,
+    authenticated_at: i64,
     #[sqlx(flatten)]
     user: User,
+}
+
+/// The signed-in user of a request, and which of their sessions it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Current {
+    pub user: User,
+    pub session_id: i64,
+    /// When the user last entered their password in this session (Unix
+    /// seconds): the start of its sudo mode.
+    pub authenticated_at: i64,
 }
 
 /// How long sessions last.
@@ -64,6 +76,10 @@ pub struct SessionPolicy {
     pub idle_timeout: Duration,
     /// A session ends this long after log-in, however active.
     pub lifetime: Duration,
+    /// How long after entering their password a user may do what needs
+    /// it entered recently (change the email, end sessions, delete the
+    /// account) without entering it again.
+    pub sudo: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -71,6 +87,7 @@ impl Default for SessionPolicy {
         Self {
             idle_timeout: Duration::from_secs(3 * 24 * 60 * 60),
             lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+            sudo: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -261,9 +278,16 @@ impl Accounts {
             }
             Err(error) => return Err(internal("create user", error)),
         };
-        links::mail_link(&mut tx, &self.outbox, links::Purpose::Verify, &user, now())
-            .await
-            .map_err(|error| internal("mail verification link", error))?;
+        links::mail_link(
+            &mut tx,
+            &self.outbox,
+            links::Purpose::Verify,
+            user.id,
+            &user.email,
+            now(),
+        )
+        .await
+        .map_err(|error| internal("mail verification link", error))?;
         tx.commit()
             .await
             .map_err(|error| internal("commit sign-up", error))?;
@@ -273,7 +297,7 @@ impl Accounts {
         self.limits
             .clear(&self.db, &[Subject::Address(email.key)])
             .await?;
-        let signed_in = self.sign_in(user, false, browser).await?;
+        let signed_in = self.sign_in(user, false, client, browser).await?;
         audit::record(&self.db, Event::SignUp, Some(signed_in.user.id), client).await;
         Ok(signed_in)
     }
@@ -315,22 +339,60 @@ impl Accounts {
                 .await
                 .map_err(|error| internal("find user", error))?;
         let (user_id, stored) = found.unzip();
+        let subject = self.log_in_subject(user_id, key, browser);
+        if !self
+            .check_password(subject, user_id, stored, password, client)
+            .await?
+        {
+            return Err(AppError::InvalidCredentials);
+        }
+        let Some(user_id) = user_id else {
+            return Err(AppError::InvalidCredentials);
+        };
+        let user = self.user(user_id).await?;
+        let signed_in = self.sign_in(user, remember, client, browser).await?;
+        audit::record(&self.db, Event::LogIn, Some(user_id), client).await;
+        Ok(signed_in)
+    }
 
+    /// Whom a password attempt on the account `user_id` (if the address
+    /// `email_key` has one) counts against: this browser when its device
+    /// cookie has signed in to the account before, else the address.
+    fn log_in_subject(
+        &self,
+        user_id: Option<i64>,
+        email_key: String,
+        browser: &Browser,
+    ) -> Subject {
         let devices = browser
             .device_cookie
             .as_deref()
             .map(|cookie| self.devices.read(cookie))
             .unwrap_or_default();
-        let subject = match devices
-            .iter()
+        match devices
+            .into_iter()
             .find(|device| Some(device.user_id) == user_id)
         {
             Some(device) => Subject::Device {
                 user_id: device.user_id,
-                nonce: device.nonce.clone(),
+                nonce: device.nonce,
             },
-            None => Subject::Address(key),
-        };
+            None => Subject::Address(email_key),
+        }
+    }
+
+    /// Checks a password against `stored` (the account's hash, or none for
+    /// an unknown address, which costs the same work and fails). The
+    /// attempt is counted against `subject` before anything is hashed; a
+    /// success clears its count, a failure is audited.
+    async fn check_password(
+        &self,
+        subject: Subject,
+        user_id: Option<i64>,
+        stored: Option<String>,
+        password: &str,
+        client: &Client,
+    ) -> Result<bool, AppError> {
         match self.limits.reserve_attempt(&self.db, &subject, now()).await {
             Ok(()) => {}
             Err(LimitError::Refused(refused)) => {
@@ -342,25 +404,21 @@ impl Accounts {
             }
             Err(LimitError::Internal(error)) => return Err(error),
         }
-
         let password = password::normalise(password).unwrap_or_default();
         let verified = match self.hasher.verify(password.into_bytes(), stored).await {
-            Ok(verified) => verified,
+            Ok(verified) => verified && user_id.is_some(),
             Err(error) => {
                 // Not checked after all: the attempt does not count.
                 self.limits.release_attempt(&self.db, &subject).await;
                 return Err(error);
             }
         };
-        let Some(user_id) = user_id.filter(|_| verified) else {
+        if verified {
+            self.limits.clear(&self.db, &[subject]).await?;
+        } else {
             audit::record(&self.db, Event::LogInFailed, user_id, client).await;
-            return Err(AppError::InvalidCredentials);
-        };
-        self.limits.clear(&self.db, &[subject]).await?;
-        let user = self.user(user_id).await?;
-        let signed_in = self.sign_in(user, remember, browser).await?;
-        audit::record(&self.db, Event::LogIn, Some(user_id), client).await;
-        Ok(signed_in)
+        }
+        Ok(verified)
     }
 
     /// The user's latest security events, newest first.
@@ -423,11 +481,15 @@ impl Accounts {
     }
 
     /// The user a session token belongs to, if the session is still live.
-    pub async fn user_for_session(&self, token: &SessionToken) -> Result<Option<User>, AppError> {
+    pub async fn user_for_session(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Option<Current>, AppError> {
         let now = now();
         let idle_cutoff = now - secs(self.sessions.idle_timeout);
         let row = sqlx::query_as::<_, LiveSession>(
-            "SELECT s.id AS session_id, s.last_seen_at, u.id, u.email, u.display_name, \
+            "SELECT s.id AS session_id, s.last_seen_at, s.authenticated_at, u.id, u.email, \
+             u.display_name, \
              u.created_at, u.email_verified_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ?",
@@ -441,6 +503,7 @@ impl Accounts {
         let Some(LiveSession {
             session_id,
             last_seen_at,
+            authenticated_at,
             user,
         }) = row
         else {
@@ -454,7 +517,11 @@ impl Accounts {
                 .await
                 .map_err(|error| internal("touch session", error))?;
         }
-        Ok(Some(user))
+        Ok(Some(Current {
+            user,
+            session_id,
+            authenticated_at,
+        }))
     }
 
     /// Changes what the user is called across the product.
@@ -515,12 +582,13 @@ impl Accounts {
         &self,
         user: User,
         persistent: bool,
+        client: &Client,
         browser: &Browser,
     ) -> Result<SignedIn, AppError> {
         if let Some(previous) = &browser.session {
             self.log_out(previous).await?;
         }
-        let session = self.start_session(user.id, persistent).await?;
+        let session = self.start_session(user.id, persistent, client).await?;
         let devices = browser
             .device_cookie
             .as_deref()
@@ -536,12 +604,19 @@ impl Accounts {
 
     /// A fresh token for every log-in, so a token planted before log-in
     /// (session fixation) is never promoted.
-    async fn start_session(&self, user_id: i64, persistent: bool) -> Result<NewSession, AppError> {
+    /// The session remembers the browser's IP and user agent for the
+    /// settings page's list, and counts as a fresh authentication.
+    async fn start_session(
+        &self,
+        user_id: i64,
+        persistent: bool,
+        client: &Client,
+    ) -> Result<NewSession, AppError> {
         let now = now();
         let token = SessionToken::generate();
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, \
+             expires_at, ip, user_agent, authenticated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(token.digest())
         .bind(user_id)
@@ -549,6 +624,9 @@ impl Accounts {
         .bind(now)
         .bind(now)
         .bind(now + secs(self.sessions.lifetime))
+        .bind(&client.ip)
+        .bind(&client.user_agent)
+        .bind(now)
         .execute(&self.db)
         .await
         .map_err(|error| internal("create session", error))?;

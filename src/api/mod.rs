@@ -8,6 +8,7 @@
 //! next page, carrying any errors and the values typed in a short-lived
 //! cookie instead of the JSON body.
 
+pub mod account;
 pub mod auth;
 pub mod profile;
 pub mod recovery;
@@ -49,6 +50,22 @@ pub struct Activity {
     pub device: String,
 }
 
+/// One of the signed-in user's sessions, as `/api/account/sessions` lists
+/// it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: i64,
+    /// Browser and operating system, such as "Firefox 133 on Linux".
+    pub device: String,
+    pub ip: String,
+    /// When it signed in, RFC 3339 in UTC (`2026-11-24T09:30:00Z`).
+    pub created: String,
+    /// Its latest request, to the minute, RFC 3339 in UTC.
+    pub last_seen: String,
+    /// The session that asked: this browser.
+    pub current: bool,
+}
+
 /// Which form a failed plain (JavaScript-free) submission came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FormId {
@@ -59,6 +76,13 @@ pub enum FormId {
     ResetPassword,
     VerifyEmail,
     ResendVerification,
+    Reauthenticate,
+    ChangePassword,
+    ChangeEmail,
+    ConfirmEmailChange,
+    EndSession,
+    EndOtherSessions,
+    DeleteAccount,
 }
 
 /// What a plain form post left for the page it returns to: the error and

@@ -27,6 +27,7 @@ pub fn SiteHeader() -> impl IntoView {
                         {move || match name.get() {
                             Some(name) => Either::Left(view! {
                                 <li><NavLink href="/profile">{name}</NavLink></li>
+                                <li><NavLink href="/settings">"Settings"</NavLink></li>
                                 <li><LogOutButton/></li>
                             }),
                             None => Either::Right(view! {

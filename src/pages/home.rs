@@ -6,12 +6,18 @@ use crate::components::head::PageHead;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    // Where a deleted account's browser lands.
+    let deleted = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get("deleted").is_some());
     view! {
         <PageHead
             title="Home"
             description="Sign up, log in and manage your profile: accounts done properly, in Rust."
         />
         <section class="hero container">
+            {deleted.then(|| view! {
+                <p class="notice" role="status">"Your account was deleted. We mailed you a last message to confirm it."</p>
+            })}
             <h1>"Accounts, done properly"</h1>
             <p class="lead">
                 "Create an account, sign in and manage your profile. Pages arrive "

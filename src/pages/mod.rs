@@ -1,10 +1,12 @@
 //! One module per route.
 
+pub mod confirm_email;
 pub mod forgot_password;
 pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod profile;
 pub mod reset_password;
+pub mod settings;
 pub mod signup;
 pub mod verify_email;

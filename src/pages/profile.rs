@@ -79,6 +79,7 @@ fn ProfileDetails() -> impl IntoView {
         <Show when=move || account.user.with(|user| user.as_ref().is_some_and(|profile| !profile.email_verified))>
             <Unverified/>
         </Show>
+        <p><a href="/settings">"Change your password or email, see where you are signed in, or delete your account"</a></p>
         <DisplayNameForm current=display_name.get_untracked()/>
         <RecentActivity/>
     }

@@ -23,7 +23,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = use_query_map()
         .with_untracked(|query| query.get("token"))
         .unwrap_or_default();
-    let live = link_is_live(token.clone(), true);
+    let live = link_is_live(token.clone(), "reset");
     view! {
         <PageHead title="Choose a new password" description="Set a new password for your account."/>
         <section class="container narrow">
@@ -105,16 +105,18 @@ fn DeadLink() -> impl IntoView {
 /// Whether `token` is a live link: checked by the server while it renders
 /// the page, and sent inside it. In-app navigation (no server render)
 /// assumes it is; the form's answer then says otherwise.
+///
+/// `purpose` is `reset`, `verify` or `email_change`.
 pub fn link_is_live(
     token: String,
-    reset: bool,
+    purpose: &'static str,
 ) -> OnceResource<bool, leptos::server::codee::string::FromToStringCodec> {
     OnceResource::new_str(async move {
         #[cfg(feature = "ssr")]
-        return crate::server::web::link_is_live(&token, reset).await;
+        return crate::server::web::link_is_live(&token, purpose).await;
         #[cfg(not(feature = "ssr"))]
         {
-            let _ = (token, reset);
+            let _ = (token, purpose);
             true
         }
     })

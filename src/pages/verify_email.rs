@@ -26,7 +26,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let token = query.with_untracked(|query| query.get("token").unwrap_or_default());
     // Followed as the query changes: the form's success navigates here.
     let verified = move || query.with(|query| query.get("verified").is_some());
-    let live = link_is_live(token.clone(), false);
+    let live = link_is_live(token.clone(), "verify");
     view! {
         <PageHead title="Confirm your email address" description="Confirm the email address of your account."/>
         <section class="container narrow">

@@ -8,6 +8,7 @@
 //! | `APP_ORIGIN` | `http://` + site address; required off loopback | the public origin users see; `https://…` makes cookies `Secure` and `__Host-` |
 //! | `SESSION_IDLE_MINUTES` | `4320` (3 days) | a session ends after this long without a request |
 //! | `SESSION_LIFETIME_DAYS` | `30` | a session ends this long after log-in, however active |
+//! | `SUDO_MINUTES` | `10` | how long after entering their password a user may change their email, end sessions or delete the account without entering it again |
 //! | `PASSWORD_HASH_CONCURRENCY` | number of CPUs | password hashes computed at once (each uses 19 MiB) |
 //! | `PASSWORD_HASH_QUEUE` | 16 × concurrency | log-ins and sign-ups that may wait for a hashing thread; more get 503 |
 //! | `TRUSTED_PROXY` | none | IP addresses (comma-separated) of reverse proxies; only their `X-Forwarded-For` is believed |
@@ -127,6 +128,8 @@ impl Config {
             lifetime: number::<u64>("SESSION_LIFETIME_DAYS")?.map_or(defaults.lifetime, |days| {
                 Duration::from_secs(days * 24 * 60 * 60)
             }),
+            sudo: number::<u64>("SUDO_MINUTES")?
+                .map_or(defaults.sudo, |minutes| Duration::from_secs(minutes * 60)),
         };
         let hash_concurrency = number::<usize>("PASSWORD_HASH_CONCURRENCY")?
             .unwrap_or_else(default_hash_concurrency)

@@ -23,6 +23,7 @@ use sqlx::{FromRow, SqlitePool};
 use tokio::{sync::Notify, task::JoinHandle};
 
 use super::config::SmtpUrl;
+use crate::accounts::mail;
 
 /// How long a claimed mail is reserved for the sender that claimed it.
 pub const CLAIM_SECS: i64 = 120;
@@ -42,6 +43,7 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(FromRow)]
 struct Due {
     id: i64,
+    kind: String,
     recipient: String,
     subject: String,
     text_body: String,
@@ -157,7 +159,7 @@ pub async fn deliver_due(db: &SqlitePool, sender: &Sender, now: i64) -> Result<i
                       WHERE sent_at IS NULL AND failed_at IS NULL \
                         AND next_attempt_at <= ?1 AND claimed_until <= ?1 \
                       ORDER BY id LIMIT ?3) \
-         RETURNING id, recipient, subject, text_body, html_body, created_at, attempts",
+         RETURNING id, kind, recipient, subject, text_body, html_body, created_at, attempts",
     )
     .bind(now)
     .bind(now + CLAIM_SECS)
@@ -230,6 +232,16 @@ async fn record(
         }
     };
     query.execute(db).await?;
+    // The farewell to a deleted account is the last row that names it:
+    // once it is settled, it goes too.
+    if mail.kind == mail::Kind::AccountDeleted.code() {
+        sqlx::query(
+            "DELETE FROM outbox WHERE id = ? AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)",
+        )
+        .bind(mail.id)
+        .execute(db)
+        .await?;
+    }
     Ok(())
 }
 

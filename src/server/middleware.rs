@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// Pages only a signed-in user may see.
-pub const PERSONAL_PAGES: [&str; 1] = ["/profile"];
+pub const PERSONAL_PAGES: [&str; 2] = ["/profile", "/settings"];
 
 /// Resolves the session cookie to a user once per request and hands it to
 /// pages and server functions through the request's extensions. An

@@ -93,7 +93,7 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), g
      magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
 /// The pages mailed links lead to, `?token=…` in their address.
-pub const LINK_PAGES: [&str; 2] = ["/reset-password", "/verify-email"];
+pub const LINK_PAGES: [&str; 3] = ["/reset-password", "/verify-email", "/confirm-email"];
 
 /// Headers every response carries, and the caching rule: anything for a
 /// signed-in browser, any server-function answer and any personal page is
@@ -123,22 +123,28 @@ pub async fn security_headers(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static(if secret_in_address {
-            "no-referrer"
-        } else {
-            "strict-origin-when-cross-origin"
-        }),
-    );
-    headers.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(
-        HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static(PERMISSIONS_POLICY),
-    );
+    // Policies for documents. The hashed scripts, styles and WASM are not
+    // documents: browsers ignore these on them (the referrer policy would
+    // only govern requests a stylesheet makes, and ours makes none), so
+    // they are left off the first download's every response.
+    if !hashed_asset {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static(if secret_in_address {
+                "no-referrer"
+            } else {
+                "strict-origin-when-cross-origin"
+            }),
+        );
+        headers.insert(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        );
+    }
     if state.config.secure_cookies() {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -157,6 +163,8 @@ pub async fn security_headers(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
+        // Never revalidated, so a date to revalidate against is noise.
+        headers.remove(header::LAST_MODIFIED);
         // Served as .br, .gz or plain by Accept-Encoding: caches must key on it.
         if !headers.contains_key(header::VARY) {
             headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));

@@ -12,7 +12,7 @@ use leptos_axum::ResponseOptions;
 
 use super::AppState;
 use crate::{
-    accounts::{device, Accounts, Browser, Client, NewSession, SessionToken, User},
+    accounts::{device, Accounts, Browser, Client, Current, NewSession, SessionToken, User},
     api::{FormEcho, FormId, Profile},
     error::AppError,
     validation::{Field, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS},
@@ -21,7 +21,7 @@ use crate::{
 /// The user resolved from the session cookie for this request, put into the
 /// request's extensions by [`super::middleware::resolve_session`].
 #[derive(Clone, Debug, Default)]
-pub struct CurrentUser(pub Option<User>);
+pub struct CurrentUser(pub Option<Current>);
 
 /// Cookie names. With an https origin they carry the `__Host-` prefix, which
 /// browsers accept only with `Secure`, `Path=/` and no `Domain`: no other
@@ -74,6 +74,11 @@ pub fn client() -> Client {
 }
 
 pub fn current_user() -> Option<User> {
+    current().map(|current| current.user)
+}
+
+/// The signed-in user of this request and which of their sessions it is.
+pub fn current() -> Option<Current> {
     use_context::<Parts>()?
         .extensions
         .get::<CurrentUser>()?
@@ -114,13 +119,15 @@ pub fn browser() -> Browser {
 }
 
 /// Remembers in this browser that it has signed in to the account (a
-/// long-lived, signed, HttpOnly cookie that log-out keeps).
+/// long-lived, signed, HttpOnly cookie that log-out keeps). An empty value
+/// removes the cookie.
 pub fn set_device_cookie(value: &str) {
-    set_cookie(
-        device_cookie_name(secure_cookies()),
-        value,
-        Some(device::LIFETIME_DAYS * 24 * 60 * 60),
-    );
+    let max_age = if value.is_empty() {
+        0
+    } else {
+        device::LIFETIME_DAYS * 24 * 60 * 60
+    };
+    set_cookie(device_cookie_name(secure_cookies()), value, Some(max_age));
 }
 
 /// `Set-Cookie` for a cookie that scripts cannot read and that other sites
@@ -311,6 +318,18 @@ pub fn utc_date_time(unix_secs: i64) -> String {
     )
 }
 
+/// RFC 3339 of a Unix time, in UTC: `2026-11-22T23:59:59Z`.
+pub fn rfc3339(unix_secs: i64) -> String {
+    let seconds = unix_secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        utc_date(unix_secs),
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
 /// `YYYY-MM-DD` of a Unix time, in UTC (days-to-civil, H. Hinnant).
 fn utc_date(unix_secs: i64) -> String {
     let days = unix_secs.div_euclid(86_400);
@@ -327,16 +346,16 @@ fn utc_date(unix_secs: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
-/// Whether `token` is a live one-time link of the kind the page expects
-/// (`reset`: password reset, else email verification). An unreadable
-/// database counts as live: the form's post then says what is wrong.
-pub async fn link_is_live(token: &str, reset: bool) -> bool {
+/// Whether `token` is a live one-time link for `purpose` (`reset`,
+/// `email_change`, else email verification). An unreadable database counts
+/// as live: the form's post then says what is wrong.
+pub async fn link_is_live(token: &str, purpose: &str) -> bool {
     use crate::accounts::links::Purpose;
 
-    let purpose = if reset {
-        Purpose::Reset
-    } else {
-        Purpose::Verify
+    let purpose = match purpose {
+        "reset" => Purpose::Reset,
+        "email_change" => Purpose::EmailChange,
+        _ => Purpose::Verify,
     };
     match accounts() {
         Ok(accounts) => accounts.link_is_live(token, purpose).await.unwrap_or(true),
@@ -355,6 +374,7 @@ mod tests {
         assert_eq!(utc_date(1_795_305_600), "2026-11-22");
         assert_eq!(utc_date(1_795_391_999), "2026-11-22");
         assert_eq!(utc_date_time(1_795_391_999), "2026-11-22 23:59 UTC");
+        assert_eq!(rfc3339(1_795_391_999), "2026-11-22T23:59:59Z");
     }
 
     #[test]

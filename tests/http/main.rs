@@ -14,4 +14,5 @@ mod mail_server;
 mod pages;
 mod plain_forms;
 mod security;
+mod settings;
 mod shutdown;

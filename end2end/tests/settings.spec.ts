@@ -1,0 +1,189 @@
+import { test, expect, hydrated } from "./fixtures";
+import type { Browser, Page } from "@playwright/test";
+
+// Account settings as a person uses them, with JavaScript on and off. The
+// server runs with SUDO_MINUTES=0, so each sensitive action first asks for
+// the password again, as it does once sudo mode has lapsed. Mail goes over
+// SMTP to MailDev.
+
+const PASSWORD = "violet kettle marching north";
+const NEW_PASSWORD = "copper lantern under seven hills";
+
+function uniqueEmail(tag: string): string {
+  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+type Mail = { subject: string; text: string; to: { address: string }[] };
+
+async function mailTo(to: string, subject: string): Promise<Mail> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const response = await fetch(`${process.env.MAILDEV_URL}/email`);
+    const mails = (await response.json()) as Mail[];
+    const found = mails.find(
+      (mail) => mail.subject.includes(subject) && mail.to.some((t) => t.address === to),
+    );
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no "${subject}" mail to ${to}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function linkIn(mail: Mail, page: string): string {
+  const match = mail.text.match(new RegExp(`https?://\\S+${page}\\?token=\\S+`));
+  if (!match) throw new Error(`no ${page} link in: ${mail.text}`);
+  return match[0];
+}
+
+for (const javaScript of [true, false]) {
+  test.describe(javaScript ? "with JavaScript" : "without JavaScript", () => {
+    test.use({ javaScriptEnabled: javaScript });
+
+    async function ready(page: Page): Promise<void> {
+      if (javaScript) await hydrated(page);
+    }
+
+    async function signUp(page: Page, email: string): Promise<void> {
+      await page.goto("/signup");
+      await ready(page);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await expect(page).toHaveURL(/\/profile$/);
+    }
+
+    /** A second browser, signed in to `email` with `password`. */
+    async function secondBrowser(browser: Browser, email: string, password = PASSWORD) {
+      const context = await browser.newContext({ javaScriptEnabled: javaScript });
+      const page = await context.newPage();
+      await page.goto("/login");
+      await ready(page);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect(page).toHaveURL(/\/profile$/);
+      return { context, page };
+    }
+
+    async function openSettings(page: Page): Promise<void> {
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+      await expect(page).toHaveURL(/\/settings$/);
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText("Settings");
+      await ready(page);
+    }
+
+    test("change the password: other browsers are signed out, the new one logs in", async ({
+      page,
+      browser,
+    }) => {
+      const email = uniqueEmail(javaScript ? "password-js" : "password-plain");
+      await signUp(page, email);
+      const other = await secondBrowser(browser, email);
+      await openSettings(page);
+
+      const form = page.locator("form", { has: page.getByRole("button", { name: "Change password" }) });
+      await form.getByLabel("Current password").fill("not my password at all");
+      await form.getByLabel("New password").fill(NEW_PASSWORD);
+      await form.getByRole("button", { name: "Change password" }).click();
+      await expect(form.getByRole("alert")).toContainText("That is not your current password");
+      await ready(page);
+
+      await form.getByLabel("Current password").fill(PASSWORD);
+      await form.getByLabel("New password").fill(NEW_PASSWORD);
+      await form.getByRole("button", { name: "Change password" }).click();
+      await expect(page.getByRole("status").filter({ hasText: "Your password was changed" })).toBeVisible();
+
+      // The other browser is out at its next page; the new password works.
+      await other.page.goto("/profile");
+      await expect(other.page).toHaveURL(/\/login\?next=/);
+      await other.context.close();
+      const fresh = await secondBrowser(browser, email, NEW_PASSWORD);
+      await expect(fresh.page.locator(".details")).toContainText(email);
+      await fresh.context.close();
+      await mailTo(email, "password was changed");
+    });
+
+    test("end another browser's session from the list", async ({ page, browser }) => {
+      const email = uniqueEmail(javaScript ? "sessions-js" : "sessions-plain");
+      await signUp(page, email);
+      const other = await secondBrowser(browser, email);
+      await openSettings(page);
+
+      const list = page.locator(".sessions");
+      await expect(list.getByRole("listitem")).toHaveCount(2);
+      const mine = list.getByRole("listitem").filter({ hasText: "This browser" });
+      await expect(mine.getByRole("button")).toHaveCount(0);
+      const theirs = list.getByRole("listitem").filter({ hasNotText: "This browser" });
+      await theirs.getByRole("button", { name: /^Sign out / }).click();
+      // Sudo mode has lapsed: the same form asks for the password.
+      await ready(page);
+      await expect(theirs.getByLabel("Your password")).toBeVisible();
+      await theirs.getByLabel("Your password").fill(PASSWORD);
+      await theirs.getByRole("button", { name: /^Sign out / }).click();
+      await expect(page.getByRole("status").filter({ hasText: "That browser was signed out" })).toBeVisible();
+      await expect(list.getByRole("listitem")).toHaveCount(1);
+
+      await other.page.goto("/profile");
+      await expect(other.page).toHaveURL(/\/login\?next=/);
+      await other.context.close();
+    });
+
+    test("change the email address through the mailed link", async ({ page }) => {
+      const email = uniqueEmail(javaScript ? "email-js" : "email-plain");
+      const newEmail = uniqueEmail(javaScript ? "new-js" : "new-plain");
+      await signUp(page, email);
+      await openSettings(page);
+
+      const form = page.locator("form", { has: page.getByRole("button", { name: "Send a confirmation link" }) });
+      await form.getByLabel("New email address").fill(newEmail);
+      await form.getByRole("button", { name: "Send a confirmation link" }).click();
+      await expect(form.getByLabel("Your password")).toBeVisible();
+      await ready(page);
+      // What was typed is still there; only the password is added.
+      await expect(form.getByLabel("New email address")).toHaveValue(newEmail);
+      await form.getByLabel("Your password").fill(PASSWORD);
+      await form.getByRole("button", { name: "Send a confirmation link" }).click();
+      await expect(page.getByRole("status").filter({ hasText: "We sent a link to the new address" })).toBeVisible();
+
+      const mail = await mailTo(newEmail, "Confirm your new email address");
+      await page.goto(linkIn(mail, "/confirm-email"));
+      await ready(page);
+      await page.getByRole("button", { name: "Use this email address" }).click();
+      await expect(page.getByRole("status")).toContainText("Your email address is changed");
+      await mailTo(email, "email address was changed");
+      await page.goto("/profile");
+      await expect(page.locator(".details")).toContainText(newEmail);
+      await expect(page.locator(".activity")).toContainText("Email address changed");
+    });
+
+    test("delete the account", async ({ page }) => {
+      const email = uniqueEmail(javaScript ? "delete-js" : "delete-plain");
+      await signUp(page, email);
+      await openSettings(page);
+
+      const form = page.locator("form", { has: page.getByRole("button", { name: "Delete my account" }) });
+      await form.getByLabel("Type your email address to confirm").fill("someone-else@example.com");
+      await form.getByRole("button", { name: "Delete my account" }).click();
+      await expect(form.getByRole("alert")).toContainText("Type your account's email address exactly");
+      await ready(page);
+      await form.getByLabel("Type your email address to confirm").fill(email);
+      await form.getByRole("button", { name: "Delete my account" }).click();
+      await expect(form.getByLabel("Your password")).toBeVisible();
+      await ready(page);
+      await expect(form.getByLabel("Type your email address to confirm")).toHaveValue(email);
+      await form.getByLabel("Your password").fill(PASSWORD);
+      await form.getByRole("button", { name: "Delete my account" }).click();
+
+      await expect(page).toHaveURL(/\/\?deleted=1$/);
+      await expect(page.getByRole("status")).toContainText("Your account was deleted");
+      await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Log in" })).toBeVisible();
+      await mailTo(email, "account was deleted");
+      await page.goto("/login");
+      await ready(page);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect(page.getByRole("alert").first()).toContainText("do not match an account");
+    });
+  });
+}

@@ -1,0 +1,335 @@
+//! `/api/account/*`: the signed-in user manages their own account.
+//!
+//! All answer 401 when not signed in. Changing the email, ending sessions
+//! and deleting the account need the password entered in this session in
+//! the last `SUDO_MINUTES` (10): outside that they answer 403
+//! `"SudoRequired"`, unless the request carries it as `current_password`
+//! (or `/api/account/reauth` came first). Wrong passwords count against the
+//! same limits as log-ins.
+
+use leptos::prelude::*;
+
+use super::{Profile, SessionView};
+use crate::{
+    components::form::{Fields, FromFields},
+    error::AppError,
+    validation::Field,
+};
+
+/// Where the settings forms come back to.
+#[cfg(feature = "ssr")]
+const SETTINGS: &str = "/settings";
+
+/// `POST /api/account/reauth` with `password`: the signed-in user's
+/// password, entered again, starts sudo mode in this session. 422 when it
+/// is wrong or missing, 429 after too many wrong ones.
+#[server(prefix = "/api/account", endpoint = "reauth")]
+pub async fn reauthenticate(password: String) -> Result<(), AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(super::FormId::Reauthenticate, SETTINGS, Vec::new());
+    let Some(current) = web::current() else {
+        return Err(reply.failure(AppError::NotSignedIn));
+    };
+    match web::accounts()?
+        .reauthenticate(&current, &password, &web::client(), &web::browser())
+        .await
+    {
+        Ok(()) => {
+            reply.success(SETTINGS);
+            Ok(())
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for Reauthenticate {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            password: fields.text(Field::Password.name()),
+        }
+    }
+}
+
+/// `POST /api/account/password` with `current_password` and
+/// `new_password`: changes the password. Every other session of the
+/// account ends, this one stays; a notice is mailed. 422 when the current
+/// password is wrong, or the new one breaks the rules or equals the old.
+#[server(prefix = "/api/account", endpoint = "password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(super::FormId::ChangePassword, SETTINGS, Vec::new());
+    let Some(current) = web::current() else {
+        return Err(reply.failure(AppError::NotSignedIn));
+    };
+    match web::accounts()?
+        .change_password(
+            &current,
+            &current_password,
+            &new_password,
+            &web::client(),
+            &web::browser(),
+        )
+        .await
+    {
+        Ok(()) => {
+            reply.success("/settings?changed=password");
+            Ok(())
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for ChangePassword {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            current_password: fields.text(Field::CurrentPassword.name()),
+            new_password: fields.text("new_password"),
+        }
+    }
+}
+
+/// `POST /api/account/email` with `new_email` (and `current_password`
+/// outside sudo mode): mails a link to the new address; the change happens
+/// when it is used. The answer is the same whether or not another account
+/// has the address. 422 for a malformed address or the current one, 429
+/// after 3 links in an hour.
+#[server(prefix = "/api/account", endpoint = "email")]
+pub async fn change_email(
+    new_email: String,
+    current_password: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(
+        super::FormId::ChangeEmail,
+        "/settings#email",
+        vec![(Field::Email, new_email.clone())],
+    );
+    let Some(current) = web::current() else {
+        return Err(reply.failure(AppError::NotSignedIn));
+    };
+    match web::accounts()?
+        .request_email_change(
+            &current,
+            &new_email,
+            current_password.as_deref(),
+            &web::client(),
+            &web::browser(),
+        )
+        .await
+    {
+        Ok(()) => {
+            reply.success("/settings?sent=email#email");
+            Ok(())
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for ChangeEmail {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            new_email: fields.text("new_email"),
+            current_password: fields.optional(Field::CurrentPassword.name()),
+        }
+    }
+}
+
+/// `POST /api/account/email/confirm` with `token` (from the link mailed to
+/// the new address): makes it the account's address, verified, and mails
+/// a notice to the old one. Needs no session. Returns the profile when
+/// this browser is signed in to the account, else `null`. 410 for an
+/// unknown, used or expired link; 409 when another account has the
+/// address by now.
+#[server(prefix = "/api/account", endpoint = "email/confirm")]
+pub async fn confirm_email_change(token: String) -> Result<Option<Profile>, AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(
+        super::FormId::ConfirmEmailChange,
+        &format!("/confirm-email?token={}", web::encode_query(&token)),
+        Vec::new(),
+    );
+    match web::accounts()?
+        .confirm_email_change(&token, &web::client())
+        .await
+    {
+        Ok(user) => {
+            reply.success("/confirm-email?changed=1");
+            Ok(web::current_user()
+                .filter(|signed_in| signed_in.id == user.id)
+                .map(|_| web::profile(&user)))
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for ConfirmEmailChange {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            token: fields.text("token"),
+        }
+    }
+}
+
+/// `POST /api/account/sessions`: the account's live sessions, this
+/// browser's first, as `[{"id", "device", "ip", "created", "last_seen",
+/// "current"}]`.
+#[server(prefix = "/api/account", endpoint = "sessions")]
+pub async fn account_sessions() -> Result<Vec<SessionView>, AppError> {
+    use crate::server::web;
+
+    let current = web::current().ok_or(AppError::NotSignedIn)?;
+    let sessions = web::accounts()?.sessions(&current).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|session| SessionView {
+            id: session.id,
+            device: session.device,
+            ip: session.ip,
+            created: web::rfc3339(session.created_at),
+            last_seen: web::rfc3339(session.last_seen_at),
+            current: session.current,
+        })
+        .collect())
+}
+
+/// `POST /api/account/sessions/revoke` with `id` (and `current_password`
+/// outside sudo mode): ends that session of the account; its browser is
+/// signed out at its next request. 404 when the id is not one of the
+/// account's sessions.
+#[server(prefix = "/api/account", endpoint = "sessions/revoke")]
+pub async fn end_session(id: String, current_password: Option<String>) -> Result<(), AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(
+        super::FormId::EndSession,
+        "/settings#sessions",
+        vec![(Field::Session, id.clone())],
+    );
+    let Some(current) = web::current() else {
+        return Err(reply.failure(AppError::NotSignedIn));
+    };
+    let Ok(session_id) = id.trim().parse::<i64>() else {
+        return Err(reply.failure(AppError::NotFound));
+    };
+    match web::accounts()?
+        .end_session(
+            &current,
+            session_id,
+            current_password.as_deref(),
+            &web::client(),
+            &web::browser(),
+        )
+        .await
+    {
+        Ok(()) => {
+            reply.success("/settings?ended=1#sessions");
+            Ok(())
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for EndSession {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            id: fields.text(Field::Session.name()),
+            current_password: fields.optional(Field::CurrentPassword.name()),
+        }
+    }
+}
+
+/// `POST /api/account/sessions/revoke-others` (with `current_password`
+/// outside sudo mode): ends every session of the account but this one;
+/// returns how many ended.
+#[server(prefix = "/api/account", endpoint = "sessions/revoke-others")]
+pub async fn end_other_sessions(current_password: Option<String>) -> Result<u64, AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(
+        super::FormId::EndOtherSessions,
+        "/settings#sessions",
+        Vec::new(),
+    );
+    let Some(current) = web::current() else {
+        return Err(reply.failure(AppError::NotSignedIn));
+    };
+    match web::accounts()?
+        .end_other_sessions(
+            &current,
+            current_password.as_deref(),
+            &web::client(),
+            &web::browser(),
+        )
+        .await
+    {
+        Ok(ended) => {
+            reply.success("/settings?ended=others#sessions");
+            Ok(ended)
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for EndOtherSessions {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            current_password: fields.optional(Field::CurrentPassword.name()),
+        }
+    }
+}
+
+/// `POST /api/account/delete` with `confirm_email` (the account's address,
+/// typed; and `current_password` outside sudo mode): deletes the account
+/// and everything that names it, mails a last notice, and signs this
+/// browser out. 422 when the typed address is not the account's.
+#[server(prefix = "/api/account", endpoint = "delete")]
+pub async fn delete_account(
+    confirm_email: String,
+    current_password: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::web::{self, FormReply};
+
+    let reply = FormReply::new(
+        super::FormId::DeleteAccount,
+        "/settings#delete",
+        vec![(Field::ConfirmEmail, confirm_email.clone())],
+    );
+    let Some(current) = web::current() else {
+        return Err(reply.failure(AppError::NotSignedIn));
+    };
+    match web::accounts()?
+        .delete_account(
+            &current,
+            &confirm_email,
+            current_password.as_deref(),
+            &web::client(),
+            &web::browser(),
+        )
+        .await
+    {
+        Ok(device_cookie) => {
+            web::clear_session_cookie();
+            web::set_device_cookie(&device_cookie);
+            web::clear_site_data();
+            reply.success("/?deleted=1");
+            Ok(())
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for DeleteAccount {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            confirm_email: fields.text(Field::ConfirmEmail.name()),
+            current_password: fields.optional(Field::CurrentPassword.name()),
+        }
+    }
+}

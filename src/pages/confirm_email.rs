@@ -1,0 +1,117 @@
+//! `/confirm-email?token=…`: make a new address the account's, through the
+//! link mailed to it. Opening the page changes nothing (mail scanners open
+//! links); its button does.
+
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::{
+    api::{account::ConfirmEmailChange, FormEcho, FormId},
+    components::{
+        account::AccountState,
+        field::{form_error, ErrorSummary, SubmitButton},
+        form::ServerForm,
+        head::PageHead,
+    },
+    error::AppError,
+    pages::reset_password::link_is_live,
+};
+
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = query.with_untracked(|query| query.get("token").unwrap_or_default());
+    // Followed as the query changes: the form's success navigates here.
+    let changed = move || query.with(|query| query.get("changed").is_some());
+    let live = link_is_live(token.clone(), "email_change");
+    view! {
+        <PageHead title="Confirm your new email address" description="Make a new address your account's email address."/>
+        <section class="container narrow">
+            <h1>"Confirm your new email address"</h1>
+            <Suspense>
+                {move || {
+                    let token = token.clone();
+                    let changed = changed();
+                    Suspend::new(async move {
+                        if changed {
+                            EitherOf3::A(view! { <Changed/> })
+                        } else if live.await {
+                            EitherOf3::B(view! { <ConfirmForm token/> })
+                        } else {
+                            EitherOf3::C(view! { <DeadLink/> })
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ConfirmForm(token: String) -> impl IntoView {
+    let account = AccountState::expect();
+    let confirm = ServerAction::<ConfirmEmailChange>::new();
+    let echo = FormEcho::take(FormId::ConfirmEmailChange);
+    let error = form_error(
+        move || confirm.value().get(),
+        echo.as_ref().map(|echo| echo.error.clone()),
+    );
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(profile)) = confirm.value().get() {
+            if profile.is_some() {
+                account.set_user(profile);
+            }
+            navigate("/confirm-email?changed=1", Default::default());
+        }
+    });
+    // A memo, so that other errors do not render the form anew.
+    let link_dead = Memo::new(move |_| matches!(error.get(), Some(AppError::LinkInvalid)));
+    view! {
+        {move || if link_dead.get() {
+            Either::Right(view! { <DeadLink/> })
+        } else {
+            let token = token.clone();
+            Either::Left(view! {
+            <ServerForm action=confirm class="card form">
+                <ErrorSummary error/>
+                <p>"Press the button to make the address this link was sent to your account's email address."</p>
+                <input type="hidden" name="token" value=token/>
+                <SubmitButton label="Use this email address" pending_label="Changing…" pending=confirm.pending()/>
+            </ServerForm>
+            })
+        }}
+    }
+}
+
+#[component]
+fn Changed() -> impl IntoView {
+    let account = AccountState::expect();
+    let signed_in = move || account.user.with(Option::is_some);
+    view! {
+        <div class="card">
+            <p role="status">"Your email address is changed. From now on, log in with the new one."</p>
+            <p>
+                {move || if signed_in() {
+                    view! { <a href="/settings">"Back to your settings"</a> }.into_any()
+                } else {
+                    view! { <a href="/login">"Log in"</a> }.into_any()
+                }}
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn DeadLink() -> impl IntoView {
+    view! {
+        <div class="card">
+            <p role="alert">"This link has expired or was already used."</p>
+            <p>"To change your email address, ask for a new link in your settings."</p>
+            <p><a href="/settings#email">"Go to your settings"</a></p>
+        </div>
+    }
+}

@@ -1,0 +1,759 @@
+//! Account settings over HTTP: sudo mode, changing the password and the
+//! email, sessions, and deleting the account.
+
+use std::time::{Duration, Instant};
+
+use leptos_accounts::server::{config::SmtpUrl, mailer};
+
+use crate::{
+    mail_server::MailDev,
+    support::{Call, Reply, TestApp, PASSWORD},
+};
+
+const NEW_PASSWORD: &str = "quartz lantern drifting seaward";
+
+/// A browser's user agent, so that the session list has a device to name.
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+async fn user_id(app: &TestApp, email: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+        .bind(email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Makes every session of `email` older than sudo mode allows.
+async fn leave_sudo(app: &TestApp, email: &str) {
+    sqlx::query(
+        "UPDATE sessions SET authenticated_at = 0 \
+         WHERE user_id = (SELECT id FROM users WHERE email = ?)",
+    )
+    .bind(email)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+/// Whether the session cookie still signs its browser in.
+async fn signed_in(app: &TestApp, cookie: &str) -> bool {
+    let reply = app
+        .post_form("/api/account/sessions", &[], Some(cookie))
+        .await;
+    match reply.status {
+        200 => true,
+        401 => false,
+        status => panic!("sessions answered {status}: {}", reply.body),
+    }
+}
+
+/// A second browser of `email`: a new session, from Firefox.
+async fn second_browser(app: &TestApp, email: &str) -> String {
+    let body = crate::support::encode_form(&[("email", email), ("password", PASSWORD)]);
+    let reply = app
+        .send(Call {
+            method: "POST",
+            path: "/api/auth/login",
+            headers: vec![
+                (
+                    "content-type",
+                    "application/x-www-form-urlencoded".to_owned(),
+                ),
+                ("accept", "application/json".to_owned()),
+                ("origin", app.origin()),
+                ("user-agent", FIREFOX.to_owned()),
+            ],
+            body: Some(body.into_bytes()),
+        })
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.cookie("session").unwrap()
+}
+
+async fn events(app: &TestApp, user_id: i64) -> Vec<String> {
+    sqlx::query_scalar("SELECT kind FROM audit_events WHERE user_id = ? ORDER BY id")
+        .bind(user_id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn mails_to(app: &TestApp, to: &str, kind: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT text_body FROM outbox WHERE recipient = ? AND kind = ? ORDER BY id")
+        .bind(to)
+        .bind(kind)
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+fn token_in(text: &str, path: &str) -> String {
+    let start = text.find(&format!("{path}?token=")).expect("link in mail") + path.len() + 7;
+    text[start..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+// ---- Who may ---------------------------------------------------------------
+
+#[tokio::test]
+async fn every_settings_endpoint_needs_a_signed_in_user() {
+    let app = TestApp::spawn().await;
+    for (path, fields) in [
+        ("/api/account/reauth", vec![("password", PASSWORD)]),
+        (
+            "/api/account/password",
+            vec![
+                ("current_password", PASSWORD),
+                ("new_password", NEW_PASSWORD),
+            ],
+        ),
+        ("/api/account/email", vec![("new_email", "new@example.com")]),
+        ("/api/account/sessions", vec![]),
+        ("/api/account/sessions/revoke", vec![("id", "1")]),
+        ("/api/account/sessions/revoke-others", vec![]),
+        (
+            "/api/account/delete",
+            vec![("confirm_email", "ada@example.com")],
+        ),
+    ] {
+        let reply = app.post_form(path, &fields, None).await;
+        assert_eq!(reply.status, 401, "{path}: {}", reply.body);
+        assert!(reply.body.contains("NotSignedIn"), "{path}");
+    }
+    let page = app.get("/settings").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.header("location"), Some("/login?next=/settings"));
+}
+
+#[tokio::test]
+async fn outside_sudo_mode_the_sensitive_actions_ask_for_the_password() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let other = second_browser(&app, "ada@example.com").await;
+    leave_sudo(&app, "ada@example.com").await;
+    for (path, fields) in [
+        ("/api/account/email", vec![("new_email", "new@example.com")]),
+        ("/api/account/sessions/revoke", vec![("id", "2")]),
+        ("/api/account/sessions/revoke-others", vec![]),
+        (
+            "/api/account/delete",
+            vec![("confirm_email", "ada@example.com")],
+        ),
+    ] {
+        let reply = app.post_form(path, &fields, Some(&cookie)).await;
+        assert_eq!(reply.status, 403, "{path}: {}", reply.body);
+        assert!(
+            reply.body.contains("SudoRequired"),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    // Nothing happened.
+    assert!(signed_in(&app, &other).await);
+    assert_eq!(app.count("users").await, 1);
+
+    // A wrong password is refused as at log-in; the right one starts sudo
+    // mode, and the action goes ahead without asking again.
+    let wrong = app
+        .post_form(
+            "/api/account/reauth",
+            &[("password", "not my password at all")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("CurrentPasswordIncorrect"));
+    let right = app
+        .post_form(
+            "/api/account/reauth",
+            &[("password", PASSWORD)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(right.status, 200, "{}", right.body);
+    let ended = app
+        .post_form("/api/account/sessions/revoke-others", &[], Some(&cookie))
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.body);
+    assert_eq!(ended.body, "1");
+    assert!(!signed_in(&app, &other).await);
+    let id = user_id(&app, "ada@example.com").await;
+    let kinds = events(&app, id).await;
+    assert!(kinds.contains(&"reauthenticated".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"log_in_failed".to_owned()), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn the_password_can_come_with_the_action_itself() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let other = second_browser(&app, "ada@example.com").await;
+    leave_sudo(&app, "ada@example.com").await;
+    let wrong = app
+        .post_form(
+            "/api/account/sessions/revoke-others",
+            &[("current_password", "wrong wrong wrong wrong")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(signed_in(&app, &other).await);
+    let right = app
+        .post_form(
+            "/api/account/sessions/revoke-others",
+            &[("current_password", PASSWORD)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(right.status, 200, "{}", right.body);
+    assert!(!signed_in(&app, &other).await);
+    assert!(signed_in(&app, &cookie).await);
+}
+
+#[tokio::test]
+async fn entering_the_password_again_counts_against_the_log_in_limits() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let reply = app
+            .post_form(
+                "/api/account/reauth",
+                &[("password", "a wrong guess, again")],
+                Some(&cookie),
+            )
+            .await;
+        statuses.push(reply.status);
+    }
+    assert_eq!(&statuses[..5], [422; 5], "{statuses:?}");
+    assert_eq!(&statuses[5..], [429; 2], "{statuses:?}");
+    // The same count stops log-ins on the address.
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 429);
+}
+
+// ---- Password ----------------------------------------------------------------
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions_and_keeps_this_one() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let other = second_browser(&app, "ada@example.com").await;
+    let change = |current: &'static str, new: &'static str| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                "/api/account/password",
+                &[("current_password", current), ("new_password", new)],
+                Some(&cookie),
+            )
+            .await
+        }
+    };
+    let wrong = change("not the password at all", NEW_PASSWORD).await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong.body.contains("CurrentPasswordIncorrect"),
+        "{}",
+        wrong.body
+    );
+    let same = change(PASSWORD, PASSWORD).await;
+    assert_eq!(same.status, 422);
+    assert!(same.body.contains("PasswordUnchanged"), "{}", same.body);
+    let weak = change(PASSWORD, "password").await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body.contains("PasswordTooShort"), "{}", weak.body);
+    assert!(signed_in(&app, &other).await, "refusals change nothing");
+
+    let changed = change(PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert!(signed_in(&app, &cookie).await, "this browser stays");
+    assert!(!signed_in(&app, &other).await, "the other one is out");
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 401);
+    assert_eq!(
+        app.log_in("ada@example.com", NEW_PASSWORD).await.status,
+        200
+    );
+    let notices = mails_to(&app, "ada@example.com", "password_changed").await;
+    assert_eq!(notices.len(), 1);
+    assert!(!notices[0].contains(NEW_PASSWORD));
+    let id = user_id(&app, "ada@example.com").await;
+    assert!(events(&app, id)
+        .await
+        .contains(&"password_changed".to_owned()));
+}
+
+// ---- Email -------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_new_address_counts_once_its_link_is_used() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let malformed = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "not an address")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(malformed.status, 422);
+    let same = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "ADA@example.com")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(same.status, 422);
+    assert!(same.body.contains("EmailUnchanged"), "{}", same.body);
+
+    let asked = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "ada@new.example")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let mails = mails_to(&app, "ada@new.example", "confirm_email_change").await;
+    assert_eq!(mails.len(), 1);
+    let token = token_in(&mails[0], "/confirm-email");
+    // Until the link is used, nothing changes; opening its page neither.
+    let page = app.get(&format!("/confirm-email?token={token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Use this email address"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
+
+    let confirmed = app
+        .post_form(
+            "/api/account/email/confirm",
+            &[("token", &token)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert!(confirmed.body.contains("\"email\":\"ada@new.example\""));
+    assert!(confirmed.body.contains("\"email_verified\":true"));
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 401);
+    assert_eq!(app.log_in("ADA@new.example", PASSWORD).await.status, 200);
+    let notices = mails_to(&app, "ada@example.com", "email_changed").await;
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].contains("a•••@new.example"), "{}", notices[0]);
+    // Used up.
+    let again = app
+        .post_form("/api/account/email/confirm", &[("token", &token)], None)
+        .await;
+    assert_eq!(again.status, 410);
+    let tampered = app
+        .post_form(
+            "/api/account/email/confirm",
+            &[("token", &format!("{token}x"))],
+            None,
+        )
+        .await;
+    assert_eq!(tampered.status, 410);
+    let id = user_id(&app, "ada@new.example").await;
+    let kinds = events(&app, id).await;
+    assert!(kinds.contains(&"email_change_requested".to_owned()));
+    assert!(kinds.contains(&"email_changed".to_owned()));
+}
+
+#[tokio::test]
+async fn a_taken_address_gets_the_same_answer_and_no_mail() {
+    let app = TestApp::spawn().await;
+    app.sign_up("bob@example.com").await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let mut answers = Vec::new();
+    for new_email in ["BOB@example.com", "free@example.com"] {
+        let started = Instant::now();
+        let reply = app
+            .post_form(
+                "/api/account/email",
+                &[("new_email", new_email)],
+                Some(&cookie),
+            )
+            .await;
+        answers.push((reply.status, reply.body, started.elapsed()));
+    }
+    let (taken, free) = (&answers[0], &answers[1]);
+    assert_eq!((taken.0, &taken.1), (free.0, &free.1));
+    assert_eq!(taken.0, 200);
+    let gap = taken.2.abs_diff(free.2);
+    assert!(
+        gap < Duration::from_millis(150),
+        "{:?} vs {:?}",
+        taken.2,
+        free.2
+    );
+    assert!(mails_to(&app, "bob@example.com", "confirm_email_change")
+        .await
+        .is_empty());
+    assert_eq!(
+        mails_to(&app, "free@example.com", "confirm_email_change")
+            .await
+            .len(),
+        1
+    );
+    // Taken and free addresses count alike towards the hourly limit.
+    {
+        let reply = app
+            .post_form(
+                "/api/account/email",
+                &[("new_email", "bob@example.com")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+    }
+    let limited = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "other@example.com")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+}
+
+#[tokio::test]
+async fn two_accounts_confirming_the_same_new_address_cannot_both_have_it() {
+    let app = TestApp::spawn().await;
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    for cookie in [&ada, &bob] {
+        let reply = app
+            .post_form(
+                "/api/account/email",
+                &[("new_email", "shared@example.com")],
+                Some(cookie),
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+    }
+    let links = mails_to(&app, "shared@example.com", "confirm_email_change").await;
+    assert_eq!(links.len(), 2);
+    let tokens: Vec<String> = links
+        .iter()
+        .map(|text| token_in(text, "/confirm-email"))
+        .collect();
+    // Both links used at the same moment: exactly one wins.
+    let first_fields = [("token", tokens[0].as_str())];
+    let second_fields = [("token", tokens[1].as_str())];
+    let (first, second) = tokio::join!(
+        app.post_form("/api/account/email/confirm", &first_fields, None),
+        app.post_form("/api/account/email/confirm", &second_fields, None),
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{} / {}", first.body, second.body);
+    let owners: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE email_key = 'shared@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(owners, 1);
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE email IN ('ada@example.com', 'bob@example.com')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(kept, 1, "the loser keeps its address");
+}
+
+// ---- Sessions ------------------------------------------------------------------
+
+#[tokio::test]
+async fn sessions_are_listed_and_ended_one_at_a_time() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let firefox = second_browser(&app, "ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+
+    let list = app
+        .post_form("/api/account/sessions", &[], Some(&cookie))
+        .await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let sessions: Vec<serde_json::Value> = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(sessions.len(), 2, "{}", list.body);
+    assert_eq!(sessions[0]["current"], true);
+    assert_eq!(sessions[1]["current"], false);
+    assert_eq!(sessions[1]["device"], "Firefox 133 on Linux");
+    assert_eq!(sessions[1]["ip"], "127.0.0.1");
+    for field in ["created", "last_seen"] {
+        let at = sessions[1][field].as_str().unwrap();
+        assert!(
+            at.len() == 20 && at.ends_with('Z') && at.contains('T'),
+            "{at}"
+        );
+    }
+    let firefox_id = sessions[1]["id"].as_i64().unwrap();
+
+    // Another account's session, an unknown one and nonsense: 404 alike.
+    let bob_list = app
+        .post_form("/api/account/sessions", &[], Some(&bob))
+        .await;
+    let bob_sessions: Vec<serde_json::Value> = serde_json::from_str(&bob_list.body).unwrap();
+    let bob_id = bob_sessions[0]["id"].as_i64().unwrap().to_string();
+    for id in [bob_id.as_str(), "999999", "abc"] {
+        let reply = app
+            .post_form("/api/account/sessions/revoke", &[("id", id)], Some(&cookie))
+            .await;
+        assert_eq!(reply.status, 404, "{id}: {}", reply.body);
+    }
+    assert!(signed_in(&app, &bob).await);
+
+    let ended = app
+        .post_form(
+            "/api/account/sessions/revoke",
+            &[("id", &firefox_id.to_string())],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.body);
+    // Refused at its very next request, page or API.
+    assert!(!signed_in(&app, &firefox).await);
+    let page = app.get_with_cookie("/profile", &firefox).await;
+    assert_eq!(page.status, 303);
+    assert!(signed_in(&app, &cookie).await);
+    let id = user_id(&app, "ada@example.com").await;
+    assert!(events(&app, id).await.contains(&"session_ended".to_owned()));
+    let activity = app
+        .post_form("/api/profile/activity", &[], Some(&cookie))
+        .await;
+    assert!(
+        activity.body.contains("Signed out another browser"),
+        "{}",
+        activity.body
+    );
+}
+
+// ---- Deleting the account --------------------------------------------------------
+
+/// Every value in every table, as text, with its table and column.
+async fn every_value(app: &TestApp) -> Vec<(String, String, String)> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let mut values = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{table}')"
+        )))
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        for column in columns {
+            let cells: Vec<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT CASE WHEN typeof(\"{column}\") = 'blob' THEN hex(\"{column}\") \
+                 ELSE CAST(\"{column}\" AS TEXT) END FROM \"{table}\""
+            )))
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+            for cell in cells.into_iter().flatten() {
+                values.push((table.clone(), column.clone(), cell));
+            }
+        }
+    }
+    values
+}
+
+#[tokio::test]
+async fn deleting_the_account_leaves_no_row_that_names_it() {
+    let maildev = MailDev::start();
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let other = second_browser(&app, "ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let id = user_id(&app, "ada@example.com").await;
+    // Leave traces everywhere: failed log-ins, links, mail, a pending
+    // email change, profile changes.
+    app.log_in("ada@example.com", "wrong wrong wrong wrong")
+        .await;
+    app.post_form(
+        "/api/auth/password-reset/request",
+        &[("email", "ada@example.com")],
+        None,
+    )
+    .await;
+    app.post_form(
+        "/api/account/email",
+        &[("new_email", "ada@new.example")],
+        Some(&cookie),
+    )
+    .await;
+    app.post_form(
+        "/api/profile/display-name",
+        &[("display_name", "Ada L")],
+        Some(&cookie),
+    )
+    .await;
+
+    let wrong = app
+        .post_form(
+            "/api/account/delete",
+            &[("confirm_email", "bob@example.com")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("ConfirmEmailDiffers"), "{}", wrong.body);
+    let deleted = app
+        .post_form(
+            "/api/account/delete",
+            &[("confirm_email", " ADA@example.com ")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert!(deleted.set_cookie("session").unwrap().contains("Max-Age=0"));
+    assert!(!signed_in(&app, &cookie).await);
+    assert!(!signed_in(&app, &other).await);
+    assert!(signed_in(&app, &bob).await, "other accounts are untouched");
+
+    // The farewell is the only row left that names the account, and it
+    // goes once sent.
+    let names_ada = |(table, column, value): &(String, String, String)| {
+        let lower = value.to_lowercase();
+        lower.contains("ada@")
+            || lower.contains("ada l")
+            || (column == "user_id" && value == &id.to_string())
+            || (table == "users" && column == "id" && value == &id.to_string())
+            || lower.starts_with(&format!("device:{id}:"))
+            || lower == format!("profile:{id}")
+    };
+    let left: Vec<_> = every_value(&app)
+        .await
+        .into_iter()
+        .filter(names_ada)
+        .collect();
+    assert!(
+        left.iter().all(|(table, _, _)| table == "outbox"),
+        "{left:?}"
+    );
+    let farewell = mails_to(&app, "ada@example.com", "account_deleted").await;
+    assert_eq!(farewell.len(), 1, "{left:?}");
+    let sender = mailer::Sender::new(
+        &SmtpUrl(maildev.smtp_url()),
+        "Accounts <accounts@example.com>",
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    mailer::deliver_due(&app.db, &sender, now).await.unwrap();
+    let received = maildev.wait_for("ada@example.com", 1);
+    assert!(received
+        .iter()
+        .any(|mail| mail.subject.contains("account was deleted")));
+    let left: Vec<_> = every_value(&app)
+        .await
+        .into_iter()
+        .filter(names_ada)
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let anonymous: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE kind = 'account_deleted' AND user_id IS NULL \
+         AND ip = '' AND user_agent = ''",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(anonymous, 1);
+
+    // The address can sign up again, as a new account with a new id.
+    let again = app.sign_up_reply("ada@example.com").await;
+    assert_eq!(again.status, 200);
+    assert!(user_id(&app, "ada@example.com").await > id);
+}
+
+#[tokio::test]
+async fn a_deleted_account_id_is_never_given_out_again() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let id = user_id(&app, "ada@example.com").await;
+    let reply = app
+        .post_form(
+            "/api/account/delete",
+            &[("confirm_email", "ada@example.com")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // Ada was the newest account: SQLite alone would hand her id out again.
+    app.sign_up("bob@example.com").await;
+    assert!(user_id(&app, "bob@example.com").await > id);
+}
+
+// ---- Without JavaScript ------------------------------------------------------------
+
+#[tokio::test]
+async fn a_plain_form_that_needs_the_password_keeps_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    leave_sudo(&app, "ada@example.com").await;
+    let reply = app
+        .post_plain_form(
+            "/api/account/email",
+            &[("new_email", "ada@new.example")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("location"), Some("/settings#email"));
+    let echo = reply.cookie("form").unwrap();
+    let page = app
+        .get_with_cookie("/settings", &format!("{cookie}; {echo}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("enter your password again"),
+        "asks for it"
+    );
+    assert!(page.body.contains("name=\"current_password\""));
+    assert!(
+        page.body.contains("value=\"ada@new.example\""),
+        "keeps the address"
+    );
+
+    let done = app
+        .post_plain_form(
+            "/api/account/email",
+            &[
+                ("new_email", "ada@new.example"),
+                ("current_password", PASSWORD),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.header("location"), Some("/settings?sent=email#email"));
+    let page = app.get_with_cookie("/settings?sent=email", &cookie).await;
+    assert!(page.body.contains("We sent a link to the new address"));
+}
+
+#[tokio::test]
+async fn the_settings_page_lists_this_browser_first() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    second_browser(&app, "ada@example.com").await;
+    let page: Reply = app.get_with_cookie("/settings", &cookie).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let this = page.body.find("This browser").expect("marked");
+    let firefox = page.body.find("Firefox 133 on Linux").expect("listed");
+    assert!(this < firefox);
+    assert!(page.body.contains("Sign out everywhere else"));
+}
