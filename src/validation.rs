@@ -75,6 +75,8 @@ pub enum Problem {
     PasswordUnchanged,
     EmailUnchanged,
     ConfirmEmailDiffers,
+    SignUpPasswordMissing,
+    SignUpPasswordIncorrect,
 }
 
 impl Problem {
@@ -98,7 +100,9 @@ impl Problem {
             | Self::PasswordGuessable
             | Self::PasswordContainsEmail
             | Self::PasswordContainsSiteName
-            | Self::PasswordUnchanged => Field::Password,
+            | Self::PasswordUnchanged
+            | Self::SignUpPasswordMissing
+            | Self::SignUpPasswordIncorrect => Field::Password,
             Self::PasswordsDiffer => Field::PasswordConfirm,
             Self::DisplayNameTooLong { .. } | Self::DisplayNameControlCharacters => {
                 Field::DisplayName
@@ -179,6 +183,14 @@ impl Problem {
             Self::EmailUnchanged => "This is already your email address.".into(),
             Self::ConfirmEmailDiffers => {
                 "Type your account's email address exactly as shown to confirm.".into()
+            }
+            Self::SignUpPasswordMissing => {
+                "Enter the password you chose when you signed up.".into()
+            }
+            Self::SignUpPasswordIncorrect => {
+                "That is not the password chosen at sign-up. If you did not sign up, ignore \
+                 the mail: no account is made."
+                    .into()
             }
         }
     }

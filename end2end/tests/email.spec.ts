@@ -145,6 +145,11 @@ for (const javaScript of [true, false]) {
       expect(new URL(link).origin).toBe(process.env.APP_VERIFY_FIRST_URL);
       await page.goto(link);
       if (javaScript) await hydrated(page);
+      // The link starts the account only with the password chosen at sign-up.
+      await page.getByLabel("Password", { exact: true }).fill("not the one I chose");
+      await page.getByRole("button", { name: "Confirm my email address" }).click();
+      await expect(page.getByRole("alert").first()).toContainText("not the password chosen at sign-up");
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
       await page.getByRole("button", { name: "Confirm my email address" }).click();
       await expect(page.getByRole("status")).toContainText("Your email address is confirmed");
       await page.getByRole("link", { name: "Go to your profile" }).click();

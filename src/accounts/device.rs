@@ -65,6 +65,16 @@ impl DeviceKeys {
         Self { key }
     }
 
+    /// A stable stand-in for `value` that only this server can compute,
+    /// for counters that must not store what they count (an address).
+    /// `label` keeps the uses apart.
+    pub fn pseudonym(&self, label: &str, value: &str) -> String {
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key");
+        mac.update(format!("{label}|{value}").as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
     fn mac(&self, user_id: i64, nonce: &str) -> Hmac<Sha256> {
         let mut mac =
             <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key");

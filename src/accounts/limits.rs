@@ -290,26 +290,9 @@ impl RateLimits {
     ) -> Result<(), LimitError> {
         let capacity = f64::from(bucket.burst.max(1));
         let per_second = f64::from(bucket.per_minute.max(1)) / 60.0;
-        let (tokens, allowed, refusals): (f64, bool, i64) = sqlx::query_as(
-            "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed, refusals) \
-             VALUES (?1, ?2 - 1, ?3, 1, 0) \
-             ON CONFLICT (key) DO UPDATE SET \
-               tokens = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
-                             THEN min(?2, tokens + (?3 - updated_at) * ?4) - 1 \
-                             ELSE min(?2, tokens + (?3 - updated_at) * ?4) END, \
-               last_allowed = min(?2, tokens + (?3 - updated_at) * ?4) >= 1, \
-               refusals = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
-                               THEN 0 ELSE refusals + 1 END, \
-               updated_at = ?3 \
-             RETURNING tokens, last_allowed, refusals",
-        )
-        .bind(key)
-        .bind(capacity)
-        .bind(now)
-        .bind(per_second)
-        .fetch_one(db)
-        .await
-        .map_err(|error| LimitError::Internal(internal("rate limit", error)))?;
+        let (tokens, allowed, refusals) = take_token(db, key, capacity, per_second, now)
+            .await
+            .map_err(|error| LimitError::Internal(internal("rate limit", error)))?;
         if allowed {
             Ok(())
         } else {
@@ -322,6 +305,41 @@ impl RateLimits {
             }))
         }
     }
+}
+
+/// Takes one token from `key`'s bucket (holding up to `capacity`, refilled
+/// at `per_second`) in one UPSERT; returns the tokens left, whether one was
+/// taken, and the refusals in a row. Runs on a pool or inside a
+/// transaction.
+pub(super) async fn take_token<'e, E>(
+    db: E,
+    key: &str,
+    capacity: f64,
+    per_second: f64,
+    now: f64,
+) -> Result<(f64, bool, i64), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query_as(
+        "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed, refusals) \
+             VALUES (?1, ?2 - 1, ?3, 1, 0) \
+             ON CONFLICT (key) DO UPDATE SET \
+               tokens = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
+                             THEN min(?2, tokens + (?3 - updated_at) * ?4) - 1 \
+                             ELSE min(?2, tokens + (?3 - updated_at) * ?4) END, \
+               last_allowed = min(?2, tokens + (?3 - updated_at) * ?4) >= 1, \
+               refusals = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
+                               THEN 0 ELSE refusals + 1 END, \
+               updated_at = ?3 \
+             RETURNING tokens, last_allowed, refusals",
+    )
+    .bind(key)
+    .bind(capacity)
+    .bind(now)
+    .bind(per_second)
+    .fetch_one(db)
+    .await
 }
 
 /// Why a limit did not let a request through.

@@ -98,7 +98,8 @@ pub async fn mail_link(
         Purpose::Reset => outbox.letters.reset_password(to, token.as_str()),
         Purpose::EmailChange => outbox.letters.confirm_email_change(to, token.as_str()),
     };
-    mail::enqueue(tx, Some(user_id), &letter, now).await
+    outbox.enqueue(tx, Some(user_id), &letter, now).await?;
+    Ok(())
 }
 
 /// Uses up a live link of `purpose`: checked and marked used in one
@@ -122,6 +123,26 @@ pub(super) async fn use_link(
     .await
     .map_err(|error| internal("use link", error))?
     .ok_or(AppError::LinkInvalid)
+}
+
+/// Spends the account's unused reset and email-change links, when its
+/// password changes: a link asked for before then, perhaps by someone
+/// who had the old password or a session, must not outlive it.
+/// Verification links stay: they only prove the account's own address.
+pub(super) async fn spend_account_links(
+    tx: &mut SqliteConnection,
+    user_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE email_tokens SET used_at = ? \
+         WHERE user_id = ? AND purpose IN ('reset', 'email_change') AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Links of `purpose` mailed to `user_id` in the last hour.
@@ -192,8 +213,9 @@ impl Accounts {
         }
         self.take_client_token(client).await?;
         let mailed = self.mail_reset_link(email).await;
-        tokio::time::sleep_until(started + UNIFORM_ANSWER).await;
-        if let Some(user_id) = mailed? {
+        // Recorded inside the uniform time, so that the extra write for a
+        // known address does not show in the answer's timing.
+        if let Ok(Some(user_id)) = mailed {
             audit::record(
                 &self.db,
                 Event::PasswordResetRequested,
@@ -202,7 +224,8 @@ impl Accounts {
             )
             .await;
         }
-        Ok(())
+        tokio::time::sleep_until(started + UNIFORM_ANSWER).await;
+        mailed.map(|_| ())
     }
 
     /// Mails a reset link to the account of `email`, if there is one and
@@ -245,6 +268,23 @@ impl Accounts {
             .map_err(|error| internal("commit reset link", error))?;
         self.outbox.ring();
         Ok(Some(user.id))
+    }
+
+    /// Whether `token` is a live link that starts an account (a
+    /// verify-first sign-up), whose page then asks for the password.
+    pub async fn link_starts_account(&self, token: &str) -> Result<bool, AppError> {
+        let Some(token) = SessionToken::parse(token) else {
+            return Ok(false);
+        };
+        let pending: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM pending_signups WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token.digest())
+        .bind(now())
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|error| internal("find sign-up link", error))?;
+        Ok(pending.is_some())
     }
 
     /// Whether `token` is a live link for `purpose`. Reads only: opening a
@@ -326,16 +366,9 @@ impl Accounts {
         .fetch_one(&mut *tx)
         .await
         .map_err(|error| internal("set password", error))?;
-        // Other reset links for the account are spent too.
-        sqlx::query(
-            "UPDATE email_tokens SET used_at = ? \
-             WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| internal("spend reset links", error))?;
+        spend_account_links(&mut tx, user_id, now)
+            .await
+            .map_err(|error| internal("spend links", error))?;
         sqlx::query("DELETE FROM sessions WHERE user_id = ?")
             .bind(user_id)
             .execute(&mut *tx)
@@ -350,7 +383,8 @@ impl Accounts {
             .outbox
             .letters
             .password_changed(&user.email, &crate::server::web::utc_date_time(now));
-        mail::enqueue(&mut tx, Some(user_id), &notice, now)
+        self.outbox
+            .enqueue(&mut tx, Some(user_id), &notice, now)
             .await
             .map_err(|error| internal("mail notice", error))?;
         tx.commit()
@@ -395,14 +429,45 @@ impl Accounts {
     /// Uses a verification link: marks the address it went to as verified,
     /// if it is still the account's; or, for a link that starts an account
     /// (verify-first sign-up), makes the account and signs this browser in.
+    ///
+    /// A link that starts an account also needs the password chosen at
+    /// sign-up (`password`): whoever signed up with someone else's address
+    /// knows the password, and its owner, confirming in good faith, must
+    /// not start an account that stranger can log in to.
     pub async fn verify_email(
         &self,
         token: &str,
+        password: Option<&str>,
         client: &Client,
         browser: &Browser,
     ) -> Result<Verified, AppError> {
         let token = SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
         let now = now();
+        let chosen_hash: Option<String> = sqlx::query_scalar(
+            "SELECT password_hash FROM pending_signups WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token.digest())
+        .bind(now)
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|error| internal("find sign-up link", error))?;
+        if let Some(chosen_hash) = chosen_hash {
+            let password = password.unwrap_or_default();
+            if password.is_empty() {
+                return Err(AppError::invalid(Problem::SignUpPasswordMissing));
+            }
+            if password.len() > PASSWORD_MAX_BYTES {
+                return Err(AppError::invalid(Problem::SignUpPasswordIncorrect));
+            }
+            self.take_client_token(client).await?;
+            let matches = self
+                .hasher
+                .verify(password.as_bytes().to_vec(), Some(chosen_hash))
+                .await?;
+            if !matches {
+                return Err(AppError::invalid(Problem::SignUpPasswordIncorrect));
+            }
+        }
         let mut tx = self.begin().await?;
         let pending = sqlx::query_as::<_, PendingSignUp>(
             "DELETE FROM pending_signups WHERE token_hash = ? AND expires_at > ? \
@@ -526,7 +591,8 @@ impl Accounts {
                 .map_err(|error| internal("count notices", error))?;
                 if notices < LINKS_PER_HOUR {
                     let notice = self.outbox.letters.sign_up_attempted(&owner.email);
-                    mail::enqueue(&mut tx, Some(owner.id), &notice, now)
+                    self.outbox
+                        .enqueue(&mut tx, Some(owner.id), &notice, now)
                         .await
                         .map_err(|error| internal("mail notice", error))?;
                 }
@@ -561,7 +627,8 @@ impl Accounts {
                         .outbox
                         .letters
                         .confirm_sign_up(&email.email, token.as_str());
-                    mail::enqueue(&mut tx, None, &letter, now)
+                    self.outbox
+                        .enqueue(&mut tx, None, &letter, now)
                         .await
                         .map_err(|error| internal("mail sign-up link", error))?;
                 }

@@ -549,10 +549,14 @@ impl Accounts {
         Ok(user)
     }
 
-    /// A transaction on the accounts database.
+    /// Starts a transaction that holds the write lock from its first
+    /// statement. Every transaction here reads and then writes; a deferred
+    /// one would take the lock only at its first write and fail at once
+    /// (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not wait out)
+    /// when another connection wrote in between.
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, AppError> {
         self.db
-            .begin()
+            .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|error| internal("begin", error))
     }

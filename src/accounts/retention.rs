@@ -7,7 +7,9 @@
 //! | `sessions` | the session expires (idle timeout or absolute lifetime) |
 //! | `audit_events` | `AUDIT_RETENTION_DAYS` old (default 365) |
 //! | `login_attempts` | `LOGIN_ATTEMPT_RETENTION_DAYS` after the last counted failure (default 30) |
-//! | `rate_buckets` | the bucket would be full again (a full bucket and no bucket are the same) |
+//! | `rate_buckets` | the bucket would be full again (a full bucket and no bucket are the same), at least an hour |
+//! | `email_tokens`, `pending_signups` | the link expires |
+//! | `outbox` | 7 days after the mail was written, sent or not |
 
 use std::time::Duration;
 
@@ -48,8 +50,8 @@ pub struct Swept {
     pub mails: u64,
 }
 
-/// Sent and failed mail is kept this long (for the local mailbox and
-/// operators), then deleted.
+/// Mail is kept this long after it was written, sent or not (for the
+/// local mailbox and operators), then deleted.
 pub const MAIL_RETENTION_DAYS: i64 = 7;
 
 const DAY_SECS: i64 = 24 * 60 * 60;
@@ -81,10 +83,11 @@ pub async fn sweep(
         .rows_affected();
     // A bucket untouched for as long as the slowest one takes to refill
     // from empty is full, and so no different from a missing one.
+    // The per-recipient mail count refills in an hour.
     let refill_secs = [limits.auth_bucket(), limits.profile_bucket()]
         .iter()
         .map(|bucket| f64::from(bucket.burst.max(1)) * 60.0 / f64::from(bucket.per_minute.max(1)))
-        .fold(0.0, f64::max);
+        .fold(3600.0, f64::max);
     let rate_buckets = sqlx::query("DELETE FROM rate_buckets WHERE updated_at < ?")
         .bind(now as f64 - refill_secs.ceil())
         .execute(db)
@@ -101,13 +104,13 @@ pub async fn sweep(
             .execute(db)
             .await?
             .rows_affected();
-    let mails = sqlx::query(
-        "DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < ?",
-    )
-    .bind(now - MAIL_RETENTION_DAYS * DAY_SECS)
-    .execute(db)
-    .await?
-    .rows_affected();
+    // Mail still unsent by then is long past the sender's 24 hours of
+    // retries, or was never going to be sent (no SMTP_URL): it goes too.
+    let mails = sqlx::query("DELETE FROM outbox WHERE created_at < ?")
+        .bind(now - MAIL_RETENTION_DAYS * DAY_SECS)
+        .execute(db)
+        .await?
+        .rows_affected();
     Ok(Swept {
         email_tokens,
         mails,

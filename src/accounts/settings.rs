@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use super::{
-    audit, email, internal, links, mail, now, password, secs, Accounts, Browser, Client, Current,
-    Event, User,
+    audit, email, internal, links, now, password, secs, Accounts, Browser, Client, Current, Event,
+    User,
 };
 use crate::{
     error::AppError,
@@ -161,8 +161,8 @@ impl Accounts {
     }
 
     /// Changes the password, given the current one. Every other session of
-    /// the account ends (this one stays, in sudo mode), unused reset links
-    /// are spent, and a notice goes to the address.
+    /// the account ends (this one stays, in sudo mode), unused reset and
+    /// email-change links are spent, and a notice goes to the address.
     pub async fn change_password(
         &self,
         current: &Current,
@@ -209,20 +209,15 @@ impl Accounts {
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("start sudo mode", error))?;
-        sqlx::query(
-            "UPDATE email_tokens SET used_at = ? \
-             WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| internal("spend reset links", error))?;
+        links::spend_account_links(&mut tx, user_id, now)
+            .await
+            .map_err(|error| internal("spend links", error))?;
         let notice = self
             .outbox
             .letters
             .password_changed(&current.user.email, &date_time(now));
-        mail::enqueue(&mut tx, Some(user_id), &notice, now)
+        self.outbox
+            .enqueue(&mut tx, Some(user_id), &notice, now)
             .await
             .map_err(|error| internal("mail notice", error))?;
         tx.commit()
@@ -286,7 +281,8 @@ impl Accounts {
                 .outbox
                 .letters
                 .confirm_email_change(&new.email, token.as_str());
-            mail::enqueue(&mut tx, Some(user_id), &letter, now)
+            self.outbox
+                .enqueue(&mut tx, Some(user_id), &letter, now)
                 .await
                 .map_err(|error| internal("mail email change link", error))?;
         }
@@ -303,9 +299,14 @@ impl Accounts {
     /// account's, verified. Every other link of the account is spent (they
     /// went to the old address) and the old address gets a notice. When
     /// another account took the address meanwhile, nothing changes (409).
+    ///
+    /// Every session of the account ends but `this_session`, the session
+    /// of the browser that used the link when it is signed in to the
+    /// account: whoever else held a session had it under the old address.
     pub async fn confirm_email_change(
         &self,
         token: &str,
+        this_session: Option<&Current>,
         client: &Client,
     ) -> Result<User, AppError> {
         let token = super::SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
@@ -349,11 +350,21 @@ impl Accounts {
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("spend links", error))?;
+        let kept_session = this_session
+            .filter(|current| current.user.id == user_id)
+            .map_or(0, |current| current.session_id);
+        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
+            .bind(user_id)
+            .bind(kept_session)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| internal("end other sessions", error))?;
         let notice = self
             .outbox
             .letters
             .email_changed(&old.email, &user.email, &date_time(now));
-        mail::enqueue(&mut tx, Some(user_id), &notice, now)
+        self.outbox
+            .enqueue(&mut tx, Some(user_id), &notice, now)
             .await
             .map_err(|error| internal("mail notice", error))?;
         tx.commit()
@@ -518,7 +529,8 @@ impl Accounts {
             .outbox
             .letters
             .account_deleted(&current.user.email, &date_time(now));
-        mail::enqueue(&mut tx, None, &farewell, now)
+        self.outbox
+            .enqueue(&mut tx, None, &farewell, now)
             .await
             .map_err(|error| internal("mail farewell", error))?;
         tx.commit()

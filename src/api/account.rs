@@ -156,7 +156,7 @@ pub async fn confirm_email_change(token: String) -> Result<Option<Profile>, AppE
         Vec::new(),
     );
     match web::accounts()?
-        .confirm_email_change(&token, &web::client())
+        .confirm_email_change(&token, web::current().as_ref(), &web::client())
         .await
     {
         Ok(user) => {

@@ -92,16 +92,20 @@ impl FromFields for ResetPassword {
 
 /// `POST /api/auth/verify-email` with `token` (from the mailed link).
 /// Marks the address verified; a link from a verify-first sign-up makes
-/// the account and signs this browser in. Returns the signed-in user's
+/// the account and signs this browser in, given the `password` chosen at
+/// sign-up (422 on the `password` field without it or when it differs). Returns the signed-in user's
 /// profile, or `null` when this browser is not signed in to the account (a plain form post: 303 to
 /// `/verify-email?verified=1`). 410 when the link is unknown, used or
 /// expired.
 #[server(prefix = "/api/auth", endpoint = "verify-email")]
-pub async fn verify_email(token: String) -> Result<Option<Profile>, AppError> {
+pub async fn verify_email(
+    token: String,
+    password: Option<String>,
+) -> Result<Option<Profile>, AppError> {
     use crate::server::web::{self, FormReply};
 
     let result = web::accounts()?
-        .verify_email(&token, &web::client(), &web::browser())
+        .verify_email(&token, password.as_deref(), &web::client(), &web::browser())
         .await;
     let reply = FormReply::new(
         super::FormId::VerifyEmail,
@@ -128,6 +132,7 @@ impl FromFields for VerifyEmail {
     fn from_fields(fields: &Fields) -> Self {
         Self {
             token: fields.text("token"),
+            password: fields.optional(Field::Password.name()),
         }
     }
 }

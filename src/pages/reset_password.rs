@@ -106,7 +106,8 @@ fn DeadLink() -> impl IntoView {
 /// the page, and sent inside it. In-app navigation (no server render)
 /// assumes it is; the form's answer then says otherwise.
 ///
-/// `purpose` is `reset`, `verify` or `email_change`.
+/// `purpose` is `reset`, `verify`, `email_change`, or `sign_up` (whether
+/// the link starts an account; assumed not, in-app).
 pub fn link_is_live(
     token: String,
     purpose: &'static str,
@@ -116,8 +117,8 @@ pub fn link_is_live(
         return crate::server::web::link_is_live(&token, purpose).await;
         #[cfg(not(feature = "ssr"))]
         {
-            let _ = (token, purpose);
-            true
+            let _ = token;
+            purpose != "sign_up"
         }
     })
 }

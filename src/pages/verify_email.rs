@@ -12,12 +12,13 @@ use crate::{
     api::{recovery::VerifyEmail, FormEcho, FormId},
     components::{
         account::AccountState,
-        field::{form_error, ErrorSummary, SubmitButton},
+        field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
         form::ServerForm,
         head::PageHead,
     },
     error::AppError,
     pages::reset_password::link_is_live,
+    validation::Field,
 };
 
 #[component]
@@ -27,6 +28,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
     // Followed as the query changes: the form's success navigates here.
     let verified = move || query.with(|query| query.get("verified").is_some());
     let live = link_is_live(token.clone(), "verify");
+    let starts_account = link_is_live(token.clone(), "sign_up");
     view! {
         <PageHead title="Confirm your email address" description="Confirm the email address of your account."/>
         <section class="container narrow">
@@ -39,7 +41,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         if verified {
                             EitherOf3::A(view! { <Verified/> })
                         } else if live.await {
-                            EitherOf3::B(view! { <ConfirmForm token/> })
+                            let starts_account = starts_account.await;
+                            EitherOf3::B(view! { <ConfirmForm token starts_account/> })
                         } else {
                             EitherOf3::C(view! { <DeadLink/> })
                         }
@@ -51,7 +54,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
 }
 
 #[component]
-fn ConfirmForm(token: String) -> impl IntoView {
+fn ConfirmForm(token: String, starts_account: bool) -> impl IntoView {
     let account = AccountState::expect();
     let verify = ServerAction::<VerifyEmail>::new();
     let echo = FormEcho::take(FormId::VerifyEmail);
@@ -70,6 +73,11 @@ fn ConfirmForm(token: String) -> impl IntoView {
     });
     // A memo, so that other errors do not render the form anew.
     let link_dead = Memo::new(move |_| matches!(error.get(), Some(AppError::LinkInvalid)));
+    // A link that starts an account asks for the password chosen at
+    // sign-up; in-app, where that is not known beforehand, once the server
+    // asks for it.
+    let password_error = field_error(error, Field::Password);
+    let asks_password = Memo::new(move |_| starts_account || password_error.get().is_some());
     view! {
         {move || if link_dead.get() {
             Either::Right(view! { <DeadLink/> })
@@ -78,7 +86,21 @@ fn ConfirmForm(token: String) -> impl IntoView {
             Either::Left(view! {
             <ServerForm action=verify class="card form">
                 <ErrorSummary error/>
-                <p>"Press the button to confirm that this email address is yours."</p>
+                {move || if asks_password.get() {
+                    Either::Left(view! {
+                        <p>"Enter the password you chose when you signed up, then press the button to start your account."</p>
+                        <PasswordField
+                            label="Password"
+                            name="password"
+                            autocomplete="current-password"
+                            error=password_error
+                        />
+                    })
+                } else {
+                    Either::Right(view! {
+                        <p>"Press the button to confirm that this email address is yours."</p>
+                    })
+                }}
                 <input type="hidden" name="token" value=token/>
                 <SubmitButton label="Confirm my email address" pending_label="Confirming…" pending=verify.pending()/>
             </ServerForm>

@@ -23,7 +23,7 @@
 //! | `RETENTION_INTERVAL_MINUTES` | `10` | how often the retention task runs |
 //! | `LOGIN_BACKOFF_BASE_SECONDS` | `1` | first wait after the free failures; doubles with each further failure |
 //! | `LOGIN_BACKOFF_MAX_SECONDS` | `900` | longest wait between attempts on one address |
-//! | `SMTP_URL` | none: mail stays in the outbox, readable at `/dev/mailbox` on loopback | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
+//! | `SMTP_URL` | none: mail stays in the outbox, readable at `/dev/mailbox` on a developer's own loopback server | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
 //! | `MAIL_FROM` | `Leptos Accounts <no-reply@` + origin host `>` | the sender of every mail |
 //! | `MAIL_RETRY_SECONDS` | `30` | wait before retrying a mail the server did not take; doubles with each failure, up to an hour apart, for 24 hours |
 //! | `SIGNUP_MODE` | `open` | `open`: accounts start at once, addresses are verified by mail; `verify-first`: accounts start when the mailed link is used, and sign-up never tells whether an address is registered |

@@ -1,12 +1,17 @@
 //! `/dev/mailbox`: the outbox as a local mailbox, for development.
 //!
-//! Mounted only while no `SMTP_URL` is set and the server listens on a
-//! loopback address: then mail is never sent, and this is where the person
-//! running the server reads it (verification and reset links included).
+//! Mounted only on a server that is plainly a developer's own: no
+//! `SMTP_URL` (so mail is never sent, and this is where the person running
+//! the server reads it, links included), a loopback listening address, a
+//! loopback `APP_ORIGIN` and no `TRUSTED_PROXY`. A reverse proxy on the
+//! same machine would make a loopback listener public, so each request is
+//! also checked: it must name a loopback host and carry no forwarding
+//! header. Anything else gets the same 404 as any unknown page.
 
 use axum::{
-    extract::{Path, State},
-    http::StatusCode,
+    extract::{Path, Request, State},
+    http::{header, HeaderMap, StatusCode},
+    middleware::{self, Next},
     response::{Html, IntoResponse, Response},
     routing::get,
     Router,
@@ -21,11 +26,56 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dev/mailbox", get(list))
         .route("/dev/mailbox/{id}", get(show))
+        .layer(middleware::from_fn(local_requests_only))
 }
 
 /// Whether the mailbox page is offered for these settings.
 pub fn offered(config: &super::Config) -> bool {
-    config.smtp.is_none() && config.leptos_options.site_addr.ip().is_loopback()
+    config.smtp.is_none()
+        && config.trusted_proxies.is_empty()
+        && config.leptos_options.site_addr.ip().is_loopback()
+        && config
+            .public_origin
+            .parse::<axum::http::Uri>()
+            .ok()
+            .and_then(|origin| origin.host().map(is_loopback_host))
+            .unwrap_or(false)
+}
+
+/// Whether `host` (a URL or `Host` header host, without port) names this
+/// machine.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a request came straight from a browser on this machine: it
+/// names a loopback host and no proxy forwarded it.
+fn is_local_request(headers: &HeaderMap) -> bool {
+    let forwarded = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-real-ip",
+    ]
+    .iter()
+    .any(|name| headers.contains_key(*name));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .and_then(|host| host.parse::<axum::http::uri::Authority>().ok());
+    !forwarded && host.is_some_and(|host| is_loopback_host(host.host()))
+}
+
+async fn local_requests_only(request: Request, next: Next) -> Response {
+    if is_local_request(request.headers()) {
+        next.run(request).await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
 }
 
 #[derive(FromRow)]
@@ -141,9 +191,53 @@ fn page_html(title: &str, body: &str) -> Html<String> {
          <meta name=\"robots\" content=\"noindex\">\
          <title>{} · Mailbox · {SITE_NAME}</title></head><body><main>\
          <h1>{}</h1><p>Mail this server would send. It is kept here because no \
-         <code>SMTP_URL</code> is set; this page exists only then, and only on a loopback \
-         address.</p>{body}</main></body></html>",
+         <code>SMTP_URL</code> is set; this page exists only then, and only for a browser \
+         on this machine.</p>{body}</main></body></html>",
         escape(title),
         escape(title),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.parse::<header::HeaderName>().unwrap(),
+                    value.parse().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_a_browser_on_this_machine_reads_the_mailbox() {
+        for host in [
+            "localhost:3000",
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "LOCALHOST",
+        ] {
+            assert!(is_local_request(&headers(&[("host", host)])), "{host}");
+        }
+        for host in ["example.com", "10.0.0.1:3000", "localhost.example.com", ""] {
+            assert!(!is_local_request(&headers(&[("host", host)])), "{host}");
+        }
+        assert!(!is_local_request(&headers(&[])));
+        for forwarded in [
+            "x-forwarded-for",
+            "forwarded",
+            "x-real-ip",
+            "x-forwarded-host",
+        ] {
+            assert!(!is_local_request(&headers(&[
+                ("host", "127.0.0.1:3000"),
+                (forwarded, "203.0.113.7"),
+            ])));
+        }
+    }
 }

@@ -1,8 +1,11 @@
 //! The sender: delivers the outbox over SMTP.
 //!
-//! It claims due mail a few rows at a time (a claim lasts [`CLAIM_SECS`],
-//! so a sender that dies mid-send gives its rows back), sends each one and
-//! marks it sent. A failure is retried with exponential back-off, from
+//! It claims due mail one row at a time (a claim lasts [`CLAIM_SECS`],
+//! so a sender that dies mid-send gives its row back), sends it and marks
+//! it sent. A send that takes longer than [`SEND_LIMIT`] is abandoned and
+//! retried, so a claim never runs out while its sender still works on it,
+//! and a sender that nevertheless lost its claim does not record over the
+//! sender that took the row next. A failure is retried with exponential back-off, from
 //! `MAIL_RETRY_SECONDS` (30) up to [`MAX_RETRY_SECS`] apart, until the mail is
 //! [`GIVE_UP_SECS`] old; then it is marked failed and logged.
 //!
@@ -27,6 +30,7 @@ use crate::accounts::mail;
 
 /// How long a claimed mail is reserved for the sender that claimed it.
 pub const CLAIM_SECS: i64 = 120;
+const _: () = assert!(SEND_LIMIT.as_secs() * 2 <= CLAIM_SECS as u64);
 /// The default wait before the first retry; it doubles with each failure.
 pub const FIRST_RETRY_SECS: u64 = 30;
 /// The longest wait between two attempts.
@@ -35,8 +39,8 @@ pub const MAX_RETRY_SECS: i64 = 60 * 60;
 pub const GIVE_UP_SECS: i64 = 24 * 60 * 60;
 /// How often the sender looks for due mail when nothing rings.
 const POLL: Duration = Duration::from_secs(5);
-/// Mails claimed at once.
-const BATCH: i64 = 10;
+/// The longest one delivery attempt may take: well inside its claim.
+pub const SEND_LIMIT: Duration = Duration::from_secs(60);
 /// Longest wait for the SMTP server on any one step.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -124,8 +128,8 @@ pub fn spawn(db: SqlitePool, sender: Sender, bell: Arc<Notify>) -> JoinHandle<()
         loop {
             match deliver_due(&db, &sender, now()).await {
                 // There may be more.
-                Ok(claimed) if claimed == BATCH => continue,
-                Ok(_) => {}
+                Ok(true) => continue,
+                Ok(false) => {}
                 Err(error) => tracing::error!("mail: could not read the outbox: {error}"),
             }
             tokio::select! {
@@ -150,33 +154,51 @@ async fn retry_waiting_now(db: &SqlitePool, now: i64) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-/// Claims up to a batch of due mail and tries each; returns how many were
-/// claimed.
-pub async fn deliver_due(db: &SqlitePool, sender: &Sender, now: i64) -> Result<i64, sqlx::Error> {
+/// Claims the oldest due mail, if any, and tries to deliver it; returns
+/// whether there was one.
+pub async fn deliver_due(db: &SqlitePool, sender: &Sender, now: i64) -> Result<bool, sqlx::Error> {
+    let claim = now + CLAIM_SECS;
     let due = sqlx::query_as::<_, Due>(
         "UPDATE outbox SET claimed_until = ?2 \
-         WHERE id IN (SELECT id FROM outbox \
-                      WHERE sent_at IS NULL AND failed_at IS NULL \
-                        AND next_attempt_at <= ?1 AND claimed_until <= ?1 \
-                      ORDER BY id LIMIT ?3) \
+         WHERE id = (SELECT id FROM outbox \
+                     WHERE sent_at IS NULL AND failed_at IS NULL \
+                       AND next_attempt_at <= ?1 AND claimed_until <= ?1 \
+                     ORDER BY id LIMIT 1) \
+           AND claimed_until <= ?1 \
          RETURNING id, kind, recipient, subject, text_body, html_body, created_at, attempts",
     )
     .bind(now)
-    .bind(now + CLAIM_SECS)
-    .bind(BATCH)
-    .fetch_all(db)
+    .bind(claim)
+    .fetch_optional(db)
     .await?;
-    let claimed = i64::try_from(due.len()).unwrap_or(BATCH);
-    for mail in due {
-        let outcome = sender.send(&mail).await;
-        record(db, &mail, outcome, sender.first_retry, self::now()).await?;
+    let Some(mail) = due else {
+        return Ok(false);
+    };
+    let outcome = match tokio::time::timeout(SEND_LIMIT, sender.send(&mail)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Failure::Temporary(format!(
+            "the mail server took longer than {} s",
+            SEND_LIMIT.as_secs()
+        ))),
+    };
+    // The outcome is the mail server's; failing to write it down must not
+    // stop the mail after it (the claim runs out and it is tried again).
+    if let Err(error) = record(db, &mail, claim, outcome, sender.first_retry, self::now()).await {
+        tracing::error!(
+            mail = mail.id,
+            "mail: could not record the outcome of mail {}: {error}",
+            mail.id
+        );
     }
-    Ok(claimed)
+    Ok(true)
 }
 
+/// Writes down what became of `mail`, unless its claim (`claim`) was lost
+/// to another sender meanwhile.
 async fn record(
     db: &SqlitePool,
     mail: &Due,
+    claim: i64,
     outcome: Result<(), Failure>,
     first_retry: i64,
     now: i64,
@@ -185,11 +207,12 @@ async fn record(
     let query = match outcome {
         Ok(()) => sqlx::query(
             "UPDATE outbox SET sent_at = ?, attempts = ?, claimed_until = 0, last_error = NULL \
-             WHERE id = ?",
+             WHERE id = ? AND claimed_until = ?",
         )
         .bind(now)
         .bind(attempts)
-        .bind(mail.id),
+        .bind(mail.id)
+        .bind(claim),
         Err(failure) => {
             let (permanent, error) = match failure {
                 Failure::Permanent(error) => (true, error),
@@ -206,12 +229,13 @@ async fn record(
                 );
                 sqlx::query(
                     "UPDATE outbox SET failed_at = ?, attempts = ?, claimed_until = 0, \
-                     last_error = ? WHERE id = ?",
+                     last_error = ? WHERE id = ? AND claimed_until = ?",
                 )
                 .bind(now)
                 .bind(attempts)
                 .bind(error)
                 .bind(mail.id)
+                .bind(claim)
             } else {
                 tracing::warn!(
                     mail = mail.id,
@@ -222,16 +246,24 @@ async fn record(
                 );
                 sqlx::query(
                     "UPDATE outbox SET next_attempt_at = ?, attempts = ?, claimed_until = 0, \
-                     last_error = ? WHERE id = ?",
+                     last_error = ? WHERE id = ? AND claimed_until = ?",
                 )
                 .bind(next)
                 .bind(attempts)
                 .bind(error)
                 .bind(mail.id)
+                .bind(claim)
             }
         }
     };
-    query.execute(db).await?;
+    if query.execute(db).await?.rows_affected() == 0 {
+        tracing::warn!(
+            mail = mail.id,
+            "mail: the claim on mail {} ran out before its outcome was written",
+            mail.id
+        );
+        return Ok(());
+    }
     // The farewell to a deleted account is the last row that names it:
     // once it is settled, it goes too.
     if mail.kind == mail::Kind::AccountDeleted.code() {

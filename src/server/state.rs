@@ -27,13 +27,14 @@ impl AppState {
     /// The state for `config` on the opened database `db`; reads (or on
     /// first start makes) the server's keys.
     pub async fn new(config: Config, db: SqlitePool) -> Result<Self, sqlx::Error> {
-        let outbox = Outbox::new(Letters::new(&config.public_origin));
+        let keys = DeviceKeys::load(&db).await?;
+        let outbox = Outbox::new(Letters::new(&config.public_origin), keys.clone());
         let accounts = Accounts::new(
             db.clone(),
             PasswordHasher::new(config.hash_concurrency, config.hash_queue),
             config.sessions,
             config.limits,
-            DeviceKeys::load(&db).await?,
+            keys,
             outbox.clone(),
         )
         .with_signup_mode(config.signup_mode);

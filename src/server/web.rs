@@ -347,11 +347,18 @@ fn utc_date(unix_secs: i64) -> String {
 }
 
 /// Whether `token` is a live one-time link for `purpose` (`reset`,
-/// `email_change`, else email verification). An unreadable database counts
-/// as live: the form's post then says what is wrong.
+/// `email_change`, `sign_up` for a link that starts an account, else email
+/// verification). An unreadable database counts as live (as not starting
+/// an account): the form's post then says what is wrong.
 pub async fn link_is_live(token: &str, purpose: &str) -> bool {
     use crate::accounts::links::Purpose;
 
+    if purpose == "sign_up" {
+        return match accounts() {
+            Ok(accounts) => accounts.link_starts_account(token).await.unwrap_or(false),
+            Err(_) => false,
+        };
+    }
     let purpose = match purpose {
         "reset" => Purpose::Reset,
         "email_change" => Purpose::EmailChange,

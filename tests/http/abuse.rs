@@ -472,7 +472,7 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     .unwrap();
     sqlx::query(
         "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed, refusals) VALUES \
-         ('ip:192.0.2.1', 0, ?1 - 3600, 0, 3), ('ip:192.0.2.2', 0, ?1 - 5, 0, 1)",
+         ('ip:192.0.2.1', 0, ?1 - 7200, 0, 3), ('ip:192.0.2.2', 0, ?1 - 5, 0, 1)",
     )
     .bind(now as f64)
     .execute(&app.db)
@@ -486,7 +486,8 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     .execute(&app.db)
     .await
     .unwrap();
-    // Sent 8 days ago (goes), sent a day ago (stays), never sent (stays).
+    // Sent 8 days ago (goes), sent a day ago (stays), written 8 days ago
+    // and never sent (goes: long past the sender's retries, or no sender).
     sqlx::query(
         "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
          next_attempt_at, sent_at, failed_at) VALUES \
@@ -516,16 +517,17 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
             login_attempts: 1,
             rate_buckets: 1,
             email_tokens: 1,
-            mails: 1,
+            mails: 2,
         }
     );
     // The sign-up's verification link and mail stay, with the newer mails.
     assert_eq!(app.count("email_tokens").await, 1);
-    assert_eq!(app.count("outbox").await, 3);
+    assert_eq!(app.count("outbox").await, 2);
     // The sign-up's own session, the live one, and the recent rows stay.
     assert_eq!(app.count("sessions").await, 2);
     assert_eq!(app.count("login_attempts").await, 1);
-    assert_eq!(app.count("rate_buckets").await, 2);
+    // The sign-up's network and mail-recipient buckets, and the recent one.
+    assert_eq!(app.count("rate_buckets").await, 3);
 }
 
 // ---- 8. A new sign-in ends the browser's previous session ------------------

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::{
     mail_server::{MailDev, ServerProcess},
-    support::{Reply, TestApp, PASSWORD},
+    support::{Call, Reply, TestApp, PASSWORD},
 };
 
 const NEW_PASSWORD: &str = "copper lantern under seven hills";
@@ -496,6 +496,40 @@ async fn the_local_mailbox_does_not_exist_when_mail_is_sent() {
     assert_eq!(app.get("/dev/mailbox").await.status, 404);
 }
 
+#[tokio::test]
+async fn the_local_mailbox_is_not_served_through_a_proxy_or_for_a_public_site() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    // A reverse proxy on the same machine reaches the loopback listener,
+    // but says whom it forwards for, or names the public host.
+    for (name, value) in [
+        ("X-Forwarded-For", "203.0.113.7"),
+        ("Forwarded", "for=203.0.113.7"),
+        ("X-Real-IP", "203.0.113.7"),
+        ("Host", "accounts.example"),
+    ] {
+        let reply = app
+            .send(Call {
+                method: "GET",
+                path: "/dev/mailbox",
+                headers: vec![(name, value.to_owned())],
+                body: None,
+            })
+            .await;
+        assert_eq!(reply.status, 404, "{name}: {value}");
+        assert!(!reply.body.contains("ada@example.com"));
+    }
+    // A public origin or a trusted proxy means the site is deployed.
+    for deployed in [
+        TestApp::spawn_with(|config| config.public_origin = "https://accounts.example".into())
+            .await,
+        TestApp::spawn_with(|config| config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()])
+            .await,
+    ] {
+        assert_eq!(deployed.get("/dev/mailbox").await.status, 404);
+    }
+}
+
 // ---- Delivery over SMTP ---------------------------------------------------
 
 #[tokio::test]
@@ -601,8 +635,42 @@ async fn verify_first_starts_the_account_only_from_the_mailed_link() {
     assert!(page.body.contains("Confirm my email address"));
     assert_eq!(app.count("users").await, 0);
 
-    let started = app
+    // Starting the account needs the password chosen at sign-up: the
+    // owner of an address someone else signed up with cannot start an
+    // account that stranger could log in to.
+    assert!(page
+        .body
+        .contains("the password you chose when you signed up"));
+    let without = app
         .post_form("/api/auth/verify-email", &[("token", &token)], None)
+        .await;
+    assert_eq!(without.status, 422, "{}", without.body);
+    assert!(
+        without.body.contains("SignUpPasswordMissing"),
+        "{}",
+        without.body
+    );
+    let wrong = app
+        .post_form(
+            "/api/auth/verify-email",
+            &[("token", &token), ("password", NEW_PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong.body.contains("SignUpPasswordIncorrect"),
+        "{}",
+        wrong.body
+    );
+    assert_eq!(app.count("users").await, 0);
+
+    let started = app
+        .post_form(
+            "/api/auth/verify-email",
+            &[("token", &token), ("password", PASSWORD)],
+            None,
+        )
         .await;
     assert_eq!(started.status, 200, "{}", started.body);
     assert!(started.body.contains("\"email_verified\":true"));
@@ -613,7 +681,11 @@ async fn verify_first_starts_the_account_only_from_the_mailed_link() {
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
 
     let again = app
-        .post_form("/api/auth/verify-email", &[("token", &token)], None)
+        .post_form(
+            "/api/auth/verify-email",
+            &[("token", &token), ("password", PASSWORD)],
+            None,
+        )
         .await;
     assert_eq!(again.status, 410);
     assert_eq!(app.count("users").await, 1);
@@ -625,8 +697,12 @@ async fn verify_first_sign_up_does_not_tell_which_addresses_are_registered() {
     app.sign_up_reply("ada@example.com").await;
     let (_, text) = last_mail(&app, "verify_email").await;
     let token = token_in(&text, &app.origin(), "/verify-email");
-    app.post_form("/api/auth/verify-email", &[("token", &token)], None)
-        .await;
+    app.post_form(
+        "/api/auth/verify-email",
+        &[("token", &token), ("password", PASSWORD)],
+        None,
+    )
+    .await;
 
     let started = Instant::now();
     let taken = app.try_sign_up("ADA@example.com", NEW_PASSWORD).await;

@@ -328,6 +328,7 @@ async fn a_new_address_counts_once_its_link_is_used() {
     assert_eq!(page.header("cache-control"), Some("no-store"));
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
+    let other = second_browser(&app, "ada@example.com").await;
 
     let confirmed = app
         .post_form(
@@ -337,6 +338,10 @@ async fn a_new_address_counts_once_its_link_is_used() {
         )
         .await;
     assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    // The browser that used the link stays signed in; every other
+    // session, made under the old address, ends.
+    assert!(signed_in(&app, &cookie).await);
+    assert!(!signed_in(&app, &other).await);
     assert!(confirmed.body.contains("\"email\":\"ada@new.example\""));
     assert!(confirmed.body.contains("\"email_verified\":true"));
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 401);
@@ -361,6 +366,129 @@ async fn a_new_address_counts_once_its_link_is_used() {
     let kinds = events(&app, id).await;
     assert!(kinds.contains(&"email_change_requested".to_owned()));
     assert!(kinds.contains(&"email_changed".to_owned()));
+}
+
+#[tokio::test]
+async fn a_new_password_spends_the_email_change_links_asked_before_it() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    // Whoever had a session asks to move the account to their address...
+    for new_email in ["mallory@evil.example", "mallory2@evil.example"] {
+        let asked = app
+            .post_form(
+                "/api/account/email",
+                &[("new_email", new_email)],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(asked.status, 200, "{}", asked.body);
+    }
+    let first = token_in(
+        &mails_to(&app, "mallory@evil.example", "confirm_email_change").await[0],
+        "/confirm-email",
+    );
+    let second = token_in(
+        &mails_to(&app, "mallory2@evil.example", "confirm_email_change").await[0],
+        "/confirm-email",
+    );
+    // ...and the owner changes the password, once through a reset link
+    // and once in the settings.
+    app.post_form(
+        "/api/auth/password-reset/request",
+        &[("email", "ada@example.com")],
+        None,
+    )
+    .await;
+    let reset = token_in(
+        &mails_to(&app, "ada@example.com", "reset_password").await[0],
+        "/reset-password",
+    );
+    let reply = app
+        .post_form(
+            "/api/auth/password-reset/confirm",
+            &[("token", &reset), ("password", NEW_PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let confirm = app
+        .post_form("/api/account/email/confirm", &[("token", &first)], None)
+        .await;
+    assert_eq!(confirm.status, 410, "{}", confirm.body);
+
+    let cookie = reply.cookie("session").unwrap();
+    let asked = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "mallory3@evil.example")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(asked.status, 200);
+    let third = token_in(
+        &mails_to(&app, "mallory3@evil.example", "confirm_email_change").await[0],
+        "/confirm-email",
+    );
+    let changed = app
+        .post_form(
+            "/api/account/password",
+            &[
+                ("current_password", NEW_PASSWORD),
+                ("new_password", PASSWORD),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    for token in [second, third] {
+        let confirm = app
+            .post_form("/api/account/email/confirm", &[("token", &token)], None)
+            .await;
+        assert_eq!(confirm.status, 410, "{}", confirm.body);
+    }
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn nobody_can_flood_an_inbox_by_cycling_through_the_forms_that_mail_it() {
+    let app = TestApp::spawn().await;
+    // Sign up with someone's address and delete the account, again and
+    // again: each round mails a verification link and a farewell, and
+    // deleting the account deletes its mail, but not the count.
+    for _ in 0..7 {
+        let cookie = app.sign_up("victim@example.com").await;
+        let deleted = app
+            .post_form(
+                "/api/account/delete",
+                &[("confirm_email", "victim@example.com")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+    }
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // Only the last farewell is still in the outbox (the others went with
+    // the next deletion), and it is the tenth mail: after it, none.
+    assert_eq!(written, 0, "the fifth round's farewell is the last mail");
+    let buckets: Vec<String> = sqlx::query_scalar("SELECT key FROM rate_buckets")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        buckets.iter().all(|key| !key.contains("victim")),
+        "counted under a pseudonym: {buckets:?}"
+    );
+    // Other recipients are not held back.
+    app.sign_up("bob@example.com").await;
+    assert_eq!(
+        mails_to(&app, "bob@example.com", "verify_email")
+            .await
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -653,7 +781,7 @@ async fn deleting_the_account_leaves_no_row_that_names_it() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    mailer::deliver_due(&app.db, &sender, now).await.unwrap();
+    while mailer::deliver_due(&app.db, &sender, now).await.unwrap() {}
     let received = maildev.wait_for("ada@example.com", 1);
     assert!(received
         .iter()
