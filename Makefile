@@ -53,7 +53,7 @@ help:
 # ---- Entry points ---------------------------------------------------------
 run: tools build-release
 	@echo "Serving on http://$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (database: $${DATABASE_URL:-sqlite://data/accounts.db})"
-	LEPTOS_SITE_ROOT="$${LEPTOS_SITE_ROOT:-$(SITE_ROOT)}" LEPTOS_ENV=PROD "$(SERVER_BIN)"
+	LEPTOS_ENV=PROD "$(SERVER_BIN)"
 
 dev: tools
 	cargo leptos watch

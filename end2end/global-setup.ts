@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 // Starts the release build of the server for the whole test run (and a
 // second one with SIGNUP_MODE=verify-first, APP_VERIFY_FIRST_URL):
+// - deployed as the README says: the one binary, copied alone into an
+//   empty directory and started there, with no site folder and no
+//   LEPTOS_SITE_ROOT, so every page and asset comes from the binary;
 // - on port 0, so the operating system picks a free port; the server logs
 //   "listening on http://ADDR", which we read back;
 // - with a fresh SQLite file in a temporary directory;
@@ -16,11 +19,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = path.resolve(__dirname, "..");
   const binary =
     process.env.APP_BIN ?? path.join(root, "target", "release", "leptos_accounts");
-  const siteRoot = process.env.APP_SITE_ROOT ?? path.join(root, "target", "site");
   if (!existsSync(binary)) {
     throw new Error(`server binary not found at ${binary}: run \`make test\` (it builds it first)`);
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), "leptos-accounts-e2e-"));
+  const deployDir = path.join(dataDir, "deploy");
+  mkdirSync(deployDir);
+  const deployed = path.join(deployDir, "leptos_accounts");
+  copyFileSync(binary, deployed);
+  process.env.APP_DEPLOY_DIR = deployDir;
 
   // A real SMTP server that keeps what it receives and lists it over HTTP.
   const smtpPort = await freePort();
@@ -36,7 +43,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   const smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
   const start = (name: string, settings: Record<string, string>) =>
-    startServer(binary, siteRoot, `${dataDir}/${name}.db`, { SMTP_URL: smtpUrl, ...settings });
+    startServer(deployed, deployDir, `${dataDir}/${name}.db`, { SMTP_URL: smtpUrl, ...settings });
   // Sudo mode lasts no time here, so every settings action shows the
   // password prompt a user meets once it has lapsed.
   const main = await start("e2e", { SUDO_MINUTES: "0" });
@@ -56,15 +63,17 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 /** Starts the server binary on a free port with database file `database`. */
 async function startServer(
   binary: string,
-  siteRoot: string,
+  workingDir: string,
   database: string,
   settings: Record<string, string>,
 ): Promise<{ server: ChildProcess; baseUrl: string }> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.LEPTOS_SITE_ROOT;
   const server = spawn(binary, [], {
+    cwd: workingDir,
     env: {
-      ...process.env,
+      ...env,
       LEPTOS_SITE_ADDR: "127.0.0.1:0",
-      LEPTOS_SITE_ROOT: siteRoot,
       LEPTOS_ENV: "PROD",
       DATABASE_URL: `sqlite://${database}`,
       // Every test signs up and logs in from 127.0.0.1; the per-IP limit is

@@ -3,7 +3,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on (port 0 picks a free one) |
-//! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, favicon) |
+//! | `LEPTOS_SITE_ROOT` | `target/site` | development only: the built site (`pkg/`, favicon) for a server built without it (a release binary carries its site) |
 //! | `DATABASE_URL` | `sqlite://data/accounts.db` | SQLite database file, created on first start |
 //! | `APP_ORIGIN` | `http://` + site address; required off loopback | the public origin users see; `https://…` makes cookies `Secure` and `__Host-` |
 //! | `SESSION_IDLE_MINUTES` | `4320` (3 days) | a session ends after this long without a request |
@@ -103,9 +103,12 @@ impl Config {
         let mut leptos_options = get_configuration(None)
             .map_err(|error| ConfigError(format!("invalid LEPTOS_* setting: {error}")))?
             .leptos_options;
-        // A release build leaves hash.txt beside the binary; its asset names
-        // carry those hashes, so use them unless told otherwise.
-        if var("LEPTOS_HASH_FILES")?.is_none() {
+        // A release build carries its site with hashed names; a build
+        // without it may leave hash.txt beside the binary, whose names carry
+        // those hashes, so use them unless told otherwise.
+        if super::site::embedded() {
+            leptos_options.hash_files = true;
+        } else if var("LEPTOS_HASH_FILES")?.is_none() {
             leptos_options.hash_files = std::env::current_exe()
                 .ok()
                 .and_then(|exe| Some(exe.parent()?.join(&*leptos_options.hash_file)))

@@ -4,9 +4,9 @@
 use axum::http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
 use leptos::{nonce::use_nonce, prelude::*};
 use leptos_axum::ResponseOptions;
-use leptos_meta::{HashedStylesheet, MetaTags};
+use leptos_meta::MetaTags;
 
-use super::security::content_security_policy;
+use super::{security::content_security_policy, site::SiteAssets};
 use crate::app::App;
 
 /// leptos_axum mints a fresh nonce for every response and puts it on the
@@ -34,9 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // that a first visit makes no request (and pays no headers)
                 // for it; /favicon.svg is the same image.
                 <link rel="icon" type="image/svg+xml" href=FAVICON/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <SiteAssets options/>
                 <MetaTags/>
             </head>
             <body>

@@ -9,6 +9,7 @@ pub mod mailbox;
 pub mod mailer;
 pub mod middleware;
 pub mod security;
+pub mod site;
 pub mod state;
 pub mod telemetry;
 pub mod web;
@@ -52,9 +53,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))
-        // Static files from the site root; anything else renders the
-        // not-found page with status 404.
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // The site's files (embedded in a release binary, else from the
+        // site root); anything else renders the not-found page with 404.
+        .fallback(site::files_or_not_found)
         // Who is signed in, for the fallback too: the not-found page shows
         // it like every other page. Static files skip the lookup.
         .layer(axum::middleware::from_fn_with_state(

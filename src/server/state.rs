@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::SqlitePool;
 
-use super::Config;
+use super::{site::Assets, Config};
 use crate::accounts::{
     mail::{Letters, Outbox},
     Accounts, DeviceKeys, PasswordHasher,
@@ -21,6 +21,8 @@ pub struct AppState {
     /// The mail the accounts write, for the sender to deliver.
     pub outbox: Outbox,
     pub config: Arc<Config>,
+    /// The names pages give the site's files, worked out at start-up.
+    pub assets: Arc<Assets>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
         )
         .with_signup_mode(config.signup_mode);
         Ok(Self {
+            assets: Arc::new(Assets::load(&config.leptos_options)),
             leptos_options: config.leptos_options.clone(),
             db,
             accounts,
