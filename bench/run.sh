@@ -4,6 +4,12 @@
 # ceiling is a minimal axum server answering a page of the same size.
 # Each run is bounded by BENCH_SECONDS (default 10) and talks only to
 # 127.0.0.1. Prints a table; writes bench/results/latest.json.
+#
+# BENCH_PROFILE=1 also samples the server with perf (Debian's linux-perf)
+# during each run and writes the hottest symbols of each to
+# bench/results/profile-<run>.txt: where its CPU time went, with callers.
+# perf unwinds through the binary's .eh_frame (--call-graph dwarf), so the
+# release binary needs no rebuild with frame pointers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,9 +77,41 @@ page_bytes=$(curl -fs "$app/" | wc -c)
 start "$work/ceiling.log" "$ceiling" "$page_bytes" 127.0.0.1:0
 ceiling_url=$base
 
+profile=${BENCH_PROFILE:-0}
+if [ "$profile" = 1 ] && ! command -v perf >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq linux-perf >/dev/null; else
+    echo "BENCH_PROFILE=1 needs perf: sudo apt-get install linux-perf" >&2; exit 1; fi
+fi
+
+# Samples the app while a run goes on; writes the report for run $1.
+profile_run() {
+  local slug
+  slug=$(echo "$1" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-|-$//g')
+  sleep 1 # past wrk's connection set-up
+  perf record -q -F 499 --call-graph dwarf,16384 -p "$app_pid" -o "$work/perf.data" \
+    -- sleep "$((duration - 2))" >/dev/null 2>&1
+  {
+    echo "# $1: the app's CPU time by symbol (self time), then the top callers."
+    perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null \
+      | cut -c1-220 | sed -E '/^#/d; /^$/d; s/ +$//' | sed -n '1,40p'
+    echo
+    echo "# inclusive time (children), our code and the frameworks"
+    perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null \
+      | cut -c1-220 | sed -E '/^#/d; /^$/d; s/ +$//' \
+      | sed -nE '/leptos_accounts|leptos_axum|tachys|sqlx|axum::|tower_http/p' | sed -n '1,40p'
+  } >"$results/profile-$slug.txt"
+  rm -f "$work/perf.data"
+}
+
 run() { # name, then wrk arguments
   local name=$1; shift
+  local profiler=
+  if [ "$profile" = 1 ] && [[ "$name" != ceiling* ]]; then
+    profile_run "$name" &
+    profiler=$!
+  fi
   read -r rps p50 p99 bad < <(measure "$@")
+  [ -n "$profiler" ] && wait "$profiler"
   printf '%s %s %s %s %s\n' "$name" "$rps" "$p50" "$p99" "$bad" >>"$work/rows"
 }
 
@@ -112,3 +150,7 @@ for row in rows:
           f"{row['p50_ms']:>9.2f} {row['p99_ms']:>9.2f} {row['non_2xx']:>8}")
 print(f"server peak RSS: {int(rss) / 1024:.1f} MiB; home page: {page_bytes} B; results: {out}")
 PY
+if [ "$profile" = 1 ]; then
+  echo "profiles (taken while measuring, so those runs' figures carry perf's cost):"
+  ls "$results"/profile-*.txt
+fi

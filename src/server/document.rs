@@ -1,17 +1,19 @@
 //! The HTML document that every server-rendered page is poured into, with
 //! its per-request Content Security Policy.
 
+use std::sync::OnceLock;
+
 use axum::http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
 use leptos::{nonce::use_nonce, prelude::*};
 use leptos_axum::ResponseOptions;
 use leptos_meta::MetaTags;
 
-use super::{security::content_security_policy, site::SiteAssets};
+use super::{security::content_security_policy, site::SiteAssets, AppState};
 use crate::app::App;
 
 /// leptos_axum mints a fresh nonce for every response and puts it on the
 /// hydration scripts; the CSP header allows exactly those scripts.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell() -> impl IntoView {
     if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
         let mut policy = content_security_policy(&nonce);
         if cfg!(debug_assertions) {
@@ -34,8 +36,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // that a first visit makes no request (and pays no headers)
                 // for it; /favicon.svg is the same image.
                 <link rel="icon" type="image/svg+xml" href=FAVICON/>
-                <AutoReload options=options.clone()/>
-                <SiteAssets options/>
+                <DevelopmentReload/>
+                <SiteAssets/>
                 <MetaTags/>
             </head>
             <body>
@@ -43,6 +45,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The script that reloads the page when `cargo leptos watch` rebuilds;
+/// nothing otherwise (its check is made once, not per page).
+#[component]
+fn DevelopmentReload() -> impl IntoView {
+    static WATCHING: OnceLock<bool> = OnceLock::new();
+    let watching = *WATCHING.get_or_init(|| std::env::var_os("LEPTOS_WATCH").is_some());
+    watching.then(|| {
+        let options = expect_context::<AppState>().leptos_options.clone();
+        view! { <AutoReload options/> }
+    })
 }
 
 /// `public/favicon.svg` as a `data:` URL (allowed by the CSP's `img-src`).

@@ -38,7 +38,6 @@ pub fn router(state: AppState) -> Router {
     // leptos_axum hands `AppState` to every page render and server function
     // as context, so views and server functions can reach the database.
     let routes = route_list().to_vec();
-    let leptos_options = state.leptos_options.clone();
     let mailbox = if mailbox::offered(&state.config) {
         mailbox::routes()
     } else {
@@ -49,7 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mailbox)
         // Unknown API paths get a plain 404, never the HTML app.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .leptos_routes(&state, routes, shell)
         .route_layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))

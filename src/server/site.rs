@@ -57,13 +57,15 @@ fn embedded_file(path: &str) -> Option<&'static EmbeddedFile> {
         .copied()
 }
 
-/// The names of the stylesheet, the JS and WASM of the app, and the
-/// wasm-split manifest that lazy routes preload their chunks from.
-#[derive(Clone)]
+/// The stylesheet, the app's JS and WASM and the wasm-split manifest that
+/// lazy routes preload their chunks from, named once at start-up: every
+/// page names them alike.
 pub struct Assets {
-    css: String,
-    js: String,
-    wasm: String,
+    stylesheet: Arc<str>,
+    js: Arc<str>,
+    wasm: Arc<str>,
+    /// The hydration script without its nonce, which is per response.
+    hydrate: Arc<str>,
     split: Option<WasmSplitManifest>,
 }
 
@@ -120,10 +122,13 @@ impl Assets {
                     format!("__wasm_split{}.js", hash("split")),
                 )))
             });
+        let js = format!("{name}{}", hash("js"));
+        let wasm = format!("{name}{}{wasm_suffix}", hash("wasm"));
         Self {
-            css: format!("{name}{}.css", hash("css")),
-            js: format!("{name}{}", hash("js")),
-            wasm: format!("{name}{}{wasm_suffix}", hash("wasm")),
+            stylesheet: format!("/{pkg}/{name}{}.css", hash("css")).into(),
+            hydrate: format!("{HYDRATE}(\"\", {pkg:?}, {js:?}, {wasm:?});").into(),
+            js: format!("/{pkg}/{js}.js").into(),
+            wasm: format!("/{pkg}/{wasm}.wasm").into(),
             split,
         }
     }
@@ -141,33 +146,27 @@ const HYDRATE: &str = r#"((root, pkg_path, output_name, wasm_output_name) => {
 })"#;
 
 /// The stylesheet, the preloads and the hydration script of a page, as
-/// `HashedStylesheet` and `HydrationScripts` write them, from names worked
-/// out at start-up.
+/// `HashedStylesheet` and `HydrationScripts` write them, from the names
+/// worked out at start-up (in the server's [`AppState`]).
 #[component]
-pub fn SiteAssets(options: LeptosOptions) -> impl IntoView {
-    let assets = use_context::<AppState>()
-        .map(|state| state.assets)
-        .unwrap_or_else(|| Arc::new(Assets::load(&options)));
+pub fn SiteAssets() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let assets = &state.assets;
     if let Some(split) = &assets.split {
         provide_context(split.clone());
     }
-    let pkg = options.site_pkg_dir.clone();
     let nonce = use_nonce();
-    let script = format!(
-        "{HYDRATE}(\"\", {pkg:?}, {:?}, {:?});",
-        assets.js, assets.wasm
-    );
     view! {
-        <link rel="stylesheet" id="leptos" href=format!("/{pkg}/{}", assets.css)/>
-        <link rel="modulepreload" href=format!("/{pkg}/{}.js", assets.js) crossorigin=nonce.clone()/>
+        <link rel="stylesheet" id="leptos" href=assets.stylesheet.clone()/>
+        <link rel="modulepreload" href=assets.js.clone() crossorigin=nonce.clone()/>
         <link
             rel="preload"
-            href=format!("/{pkg}/{}.wasm", assets.wasm)
+            href=assets.wasm.clone()
             r#as="fetch"
             r#type="application/wasm"
             crossorigin=nonce.clone()
         />
-        <script type="module" nonce=nonce>{script}</script>
+        <script type="module" nonce=nonce>{assets.hydrate.clone()}</script>
     }
 }
 
@@ -177,19 +176,18 @@ pub async fn files_or_not_found(State(state): State<AppState>, request: Request)
     if let Some(file) = embedded_file(request.uri().path()) {
         return serve(file, request.method(), request.headers());
     }
-    let shell = super::document::shell;
     if embedded() {
-        let options = state.leptos_options.clone();
         let handler = leptos_axum::render_app_to_stream_in_order_with_context(
             move || provide_context(state.clone()),
-            move || shell(options.clone()),
+            super::document::shell,
         );
         // No route matched: the app renders its not-found page.
         let mut response = handler(request).await;
         *response.status_mut() = StatusCode::NOT_FOUND;
         response
     } else {
-        let handler = leptos_axum::file_and_error_handler::<AppState, _>(shell);
+        let handler =
+            leptos_axum::file_and_error_handler::<AppState, _>(|_| super::document::shell());
         handler(request.uri().clone(), State(state), request).await
     }
 }

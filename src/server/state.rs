@@ -1,6 +1,6 @@
 //! What every request handler and server function can reach.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -12,9 +12,17 @@ use crate::accounts::{
     Accounts, DeviceKeys, PasswordHasher,
 };
 
-/// Shared state of the running server; cheap to clone.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Shared state of the running server.
+///
+/// axum and leptos_axum clone the state for every middleware, page render
+/// and server function call, several times a request: one shared pointer
+/// keeps each clone to a reference count rather than copying settings,
+/// pools and channels.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares; its fields read through it (`state.db`).
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: SqlitePool,
     pub accounts: Accounts,
@@ -22,7 +30,27 @@ pub struct AppState {
     pub outbox: Outbox,
     pub config: Arc<Config>,
     /// The names pages give the site's files, worked out at start-up.
-    pub assets: Arc<Assets>,
+    pub assets: Assets,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for SqlitePool {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
 }
 
 impl AppState {
@@ -40,13 +68,13 @@ impl AppState {
             outbox.clone(),
         )
         .with_signup_mode(config.signup_mode);
-        Ok(Self {
-            assets: Arc::new(Assets::load(&config.leptos_options)),
+        Ok(Self(Arc::new(Shared {
+            assets: Assets::load(&config.leptos_options),
             leptos_options: config.leptos_options.clone(),
             db,
             accounts,
             outbox,
             config: Arc::new(config),
-        })
+        })))
     }
 }

@@ -57,7 +57,7 @@ const ECHO_MAX_AGE_SECS: u64 = 60;
 
 pub fn accounts() -> Result<Accounts, AppError> {
     use_context::<AppState>()
-        .map(|state| state.accounts)
+        .map(|state| state.accounts.clone())
         .ok_or(AppError::Internal)
 }
 
