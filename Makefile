@@ -91,8 +91,12 @@ clippy:
 	cargo clippy --locked --lib --no-default-features --features hydrate --target $(WASM_TARGET) --profile wasm-release -- -D warnings
 
 # Release profile: shares the compiled dependencies with `cargo leptos build --release`.
+# The HTTP suite runs twice: on SQLite, then on a throwaway PostgreSQL cluster
+# (installed from Debian's packages when missing, removed afterwards).
 test-rust:
 	cargo test --locked --release --no-default-features --features ssr
+	@echo "The HTTP suite again, on PostgreSQL"
+	bash scripts/postgres.sh run cargo test --locked --release --no-default-features --features ssr --test http
 
 # --precompress writes .br and .gz beside each asset; the server picks one
 # by Accept-Encoding. --split moves lazy routes (sign-up, profile) into WASM

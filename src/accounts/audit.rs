@@ -2,7 +2,7 @@
 //! see their own as "Recent activity". Secrets never enter it: events name
 //! what happened, not what was typed.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Something that happened to an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,15 +104,16 @@ pub struct Entry {
 
 /// Writes an event. A failure to write is logged, not passed on: the audit
 /// trail must not turn a working log-in into an error page.
-pub async fn record(db: &SqlitePool, event: Event, user_id: Option<i64>, client: &Client) {
-    let written =
-        sqlx::query("INSERT INTO audit_events (kind, user_id, ip, user_agent) VALUES (?, ?, ?, ?)")
-            .bind(event.code())
-            .bind(user_id)
-            .bind(&client.ip)
-            .bind(&client.user_agent)
-            .execute(db)
-            .await;
+pub async fn record(db: &AnyPool, event: Event, user_id: Option<i64>, client: &Client) {
+    let written = sqlx::query(
+        "INSERT INTO audit_events (kind, user_id, ip, user_agent) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(event.code())
+    .bind(user_id)
+    .bind(&client.ip)
+    .bind(&client.user_agent)
+    .execute(db)
+    .await;
     if let Err(error) = written {
         tracing::error!("audit: could not record {}: {error}", event.code());
     }
@@ -120,9 +121,9 @@ pub async fn record(db: &SqlitePool, event: Event, user_id: Option<i64>, client:
 }
 
 /// The latest `limit` events of a user, newest first.
-pub async fn recent(db: &SqlitePool, user_id: i64, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
+pub async fn recent(db: &AnyPool, user_id: i64, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as::<_, Entry>(
-        "SELECT at, kind, ip, user_agent FROM audit_events WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+        "SELECT at, kind, ip, user_agent FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)

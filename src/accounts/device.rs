@@ -15,7 +15,7 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Accounts remembered per browser.
 pub const MAX_ENTRIES: usize = 5;
@@ -42,15 +42,15 @@ pub struct DeviceKeys {
 impl DeviceKeys {
     /// Loads the server key, creating it on first use. Instances starting
     /// at once agree: the first insert wins and everyone reads it back.
-    pub async fn load(db: &SqlitePool) -> Result<Self, sqlx::Error> {
+    pub async fn load(db: &AnyPool) -> Result<Self, sqlx::Error> {
         let mut fresh = [0u8; 32];
         getrandom::fill(&mut fresh).expect("operating system randomness");
-        sqlx::query("INSERT INTO server_keys (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(KEY_NAME)
             .bind(fresh.as_slice())
             .execute(db)
             .await?;
-        let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = ?")
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1")
             .bind(KEY_NAME)
             .fetch_one(db)
             .await?;

@@ -21,7 +21,9 @@ use std::{
     time::Duration,
 };
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
+
+use crate::server::db::Backend;
 
 use crate::error::AppError;
 
@@ -177,44 +179,60 @@ impl RateLimits {
     /// A successful log-in then [`clears`](Self::clear) the count.
     pub async fn reserve_attempt(
         &self,
-        db: &SqlitePool,
+        db: &AnyPool,
         subject: &Subject,
         now: i64,
     ) -> Result<(), LimitError> {
         let key = subject.key();
         let free = self.free_failures_of(subject);
-        let reserved: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO login_attempts (key, failures, last_failure_at) VALUES (?1, 1, ?2) \
-             ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure_at = ?2 \
-             WHERE failures < ?3 \
-                OR (failures < ?6 AND ?2 - last_failure_at >= \
-                    min(?5, ?4 * (1 << min(failures - ?3, ?7)))) \
-             RETURNING failures",
-        )
-        .bind(&key)
-        .bind(now)
-        .bind(free)
-        .bind(i64::try_from(self.backoff_base.as_secs()).unwrap_or(i64::MAX / 4))
-        .bind(i64::try_from(self.backoff_max.as_secs()).unwrap_or(i64::MAX / 4))
-        .bind(MAX_CONSECUTIVE_FAILURES)
-        .bind(MAX_DOUBLINGS)
-        .fetch_optional(db)
-        .await
-        .map_err(|error| LimitError::Internal(internal("reserve attempt", error)))?;
+        // The existing row's columns are named with the table, as
+        // PostgreSQL requires in an UPSERT (SQLite accepts both).
+        macro_rules! reserve_sql {
+            ($least:literal) => {
+                concat!(
+                    "INSERT INTO login_attempts (key, failures, last_failure_at) VALUES ($1, 1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET failures = login_attempts.failures + 1, \
+                       last_failure_at = $2 \
+                     WHERE login_attempts.failures < $3 \
+                        OR (login_attempts.failures < $6 \
+                            AND $2 - login_attempts.last_failure_at >= ",
+                    $least,
+                    "($5, $4 * (1 << CAST(",
+                    $least,
+                    "(login_attempts.failures - $3, $7) AS INTEGER)))) \
+                     RETURNING failures"
+                )
+            };
+        }
+        let sql = match Backend::of(db) {
+            Backend::Sqlite => reserve_sql!("min"),
+            Backend::Postgres => reserve_sql!("LEAST"),
+        };
+        let reserved: Option<i64> = sqlx::query_scalar(sql)
+            .bind(&key)
+            .bind(now)
+            .bind(free)
+            .bind(i64::try_from(self.backoff_base.as_secs()).unwrap_or(i64::MAX / 4))
+            .bind(i64::try_from(self.backoff_max.as_secs()).unwrap_or(i64::MAX / 4))
+            .bind(MAX_CONSECUTIVE_FAILURES)
+            .bind(MAX_DOUBLINGS)
+            .fetch_optional(db)
+            .await
+            .map_err(|error| LimitError::Internal(internal("reserve attempt", error)))?;
         if reserved.is_some() {
             return Ok(());
         }
         // Refused: work out the wait, and whether this is the first refusal
         // since the last counted failure (the one to record).
         let (failures, last_failure_at): (i64, i64) =
-            sqlx::query_as("SELECT failures, last_failure_at FROM login_attempts WHERE key = ?")
+            sqlx::query_as("SELECT failures, last_failure_at FROM login_attempts WHERE key = $1")
                 .bind(&key)
                 .fetch_one(db)
                 .await
                 .map_err(|error| LimitError::Internal(internal("read attempts", error)))?;
         let first_in_window: Option<i64> = sqlx::query_scalar(
-            "UPDATE login_attempts SET reported_at = ?2 \
-             WHERE key = ?1 AND reported_at < last_failure_at RETURNING 1",
+            "UPDATE login_attempts SET reported_at = $2 \
+             WHERE key = $1 AND reported_at < last_failure_at RETURNING 1",
         )
         .bind(&key)
         .bind(now)
@@ -237,9 +255,10 @@ impl RateLimits {
 
     /// Gives back an attempt that was reserved but never checked (the
     /// hashing queue was full).
-    pub async fn release_attempt(&self, db: &SqlitePool, subject: &Subject) {
+    pub async fn release_attempt(&self, db: &AnyPool, subject: &Subject) {
         let released =
-            sqlx::query("UPDATE login_attempts SET failures = max(failures - 1, 0) WHERE key = ?")
+            sqlx::query("UPDATE login_attempts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
+                 WHERE key = $1")
                 .bind(subject.key())
                 .execute(db)
                 .await;
@@ -250,9 +269,9 @@ impl RateLimits {
 
     /// Forgets the failures of these subjects: after a successful log-in,
     /// or a sign-up for the address.
-    pub async fn clear(&self, db: &SqlitePool, subjects: &[Subject]) -> Result<(), AppError> {
+    pub async fn clear(&self, db: &AnyPool, subjects: &[Subject]) -> Result<(), AppError> {
         for subject in subjects {
-            sqlx::query("DELETE FROM login_attempts WHERE key = ?")
+            sqlx::query("DELETE FROM login_attempts WHERE key = $1")
                 .bind(subject.key())
                 .execute(db)
                 .await
@@ -266,11 +285,11 @@ impl RateLimits {
     /// back in whatever anyone tried before.
     pub async fn clear_account(
         &self,
-        db: &SqlitePool,
+        db: &AnyPool,
         email_key: &str,
         user_id: i64,
     ) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM login_attempts WHERE key = ? OR key LIKE ?")
+        sqlx::query("DELETE FROM login_attempts WHERE key = $1 OR key LIKE $2")
             .bind(Subject::Address(email_key.to_owned()).key())
             .bind(format!("device:{user_id}:%"))
             .execute(db)
@@ -283,16 +302,17 @@ impl RateLimits {
     /// One UPSERT, so concurrent requests cannot both take the last token.
     pub async fn take(
         &self,
-        db: &SqlitePool,
+        db: &AnyPool,
         key: &str,
         bucket: Bucket,
         now: f64,
     ) -> Result<(), LimitError> {
         let capacity = f64::from(bucket.burst.max(1));
         let per_second = f64::from(bucket.per_minute.max(1)) / 60.0;
-        let (tokens, allowed, refusals) = take_token(db, key, capacity, per_second, now)
-            .await
-            .map_err(|error| LimitError::Internal(internal("rate limit", error)))?;
+        let (tokens, allowed, refusals) =
+            take_token(db, Backend::of(db), key, capacity, per_second, now)
+                .await
+                .map_err(|error| LimitError::Internal(internal("rate limit", error)))?;
         if allowed {
             Ok(())
         } else {
@@ -313,33 +333,57 @@ impl RateLimits {
 /// transaction.
 pub(super) async fn take_token<'e, E>(
     db: E,
+    backend: Backend,
     key: &str,
     capacity: f64,
     per_second: f64,
     now: f64,
 ) -> Result<(f64, bool, i64), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query_as(
-        "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed, refusals) \
-             VALUES (?1, ?2 - 1, ?3, 1, 0) \
-             ON CONFLICT (key) DO UPDATE SET \
-               tokens = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
-                             THEN min(?2, tokens + (?3 - updated_at) * ?4) - 1 \
-                             ELSE min(?2, tokens + (?3 - updated_at) * ?4) END, \
-               last_allowed = min(?2, tokens + (?3 - updated_at) * ?4) >= 1, \
-               refusals = CASE WHEN min(?2, tokens + (?3 - updated_at) * ?4) >= 1 \
-                               THEN 0 ELSE refusals + 1 END, \
-               updated_at = ?3 \
-             RETURNING tokens, last_allowed, refusals",
-    )
-    .bind(key)
-    .bind(capacity)
-    .bind(now)
-    .bind(per_second)
-    .fetch_one(db)
-    .await
+    // The refilled bucket, min(capacity, tokens + elapsed × rate), in
+    // each database's spelling of a two-argument minimum.
+    macro_rules! take_sql {
+        ($least:literal) => {
+            concat!(
+                "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed, refusals) \
+                 VALUES ($1, $2 - 1, $3, 1, 0) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   tokens = CASE WHEN ",
+                $least,
+                "($2, rate_buckets.tokens + ($3 - rate_buckets.updated_at) * $4) >= 1 \
+                                 THEN ",
+                $least,
+                "($2, rate_buckets.tokens + ($3 - rate_buckets.updated_at) * $4) - 1 \
+                                 ELSE ",
+                $least,
+                "($2, rate_buckets.tokens + ($3 - rate_buckets.updated_at) * $4) END, \
+                   last_allowed = CASE WHEN ",
+                $least,
+                "($2, rate_buckets.tokens + ($3 - rate_buckets.updated_at) * $4) >= 1 \
+                                       THEN 1 ELSE 0 END, \
+                   refusals = CASE WHEN ",
+                $least,
+                "($2, rate_buckets.tokens + ($3 - rate_buckets.updated_at) * $4) >= 1 \
+                                   THEN 0 ELSE rate_buckets.refusals + 1 END, \
+                   updated_at = $3 \
+                 RETURNING tokens, last_allowed, refusals"
+            )
+        };
+    }
+    let sql = match backend {
+        Backend::Sqlite => take_sql!("min"),
+        Backend::Postgres => take_sql!("LEAST"),
+    };
+    let (tokens, allowed, refusals): (f64, i64, i64) = sqlx::query_as(sql)
+        .bind(key)
+        .bind(capacity)
+        .bind(now)
+        .bind(per_second)
+        .fetch_one(db)
+        .await?;
+    Ok((tokens, allowed != 0, refusals))
 }
 
 /// Why a limit did not let a request through.

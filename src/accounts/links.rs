@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{
     audit, email::Normalised, internal, mail, now, password, Accounts, Browser, Client, Event,
@@ -60,7 +60,7 @@ pub const UNIFORM_ANSWER: Duration = Duration::from_millis(300);
 /// Makes a link of `purpose` for account `user_id`, going to the address
 /// `to`, inside the caller's transaction; returns its token.
 pub(super) async fn make_link(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     purpose: Purpose,
     user_id: i64,
     to: &str,
@@ -69,7 +69,7 @@ pub(super) async fn make_link(
     let token = SessionToken::generate();
     sqlx::query(
         "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(token.digest())
     .bind(purpose.code())
@@ -85,7 +85,7 @@ pub(super) async fn make_link(
 /// Makes a link of `purpose` for account `user_id` and puts its mail to
 /// `to` in the outbox, inside the caller's transaction.
 pub async fn mail_link(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     outbox: &mail::Outbox,
     purpose: Purpose,
     user_id: i64,
@@ -106,14 +106,14 @@ pub async fn mail_link(
 /// statement, so it works once even when posted twice at the same moment.
 /// Returns the account and the address the link went to.
 pub(super) async fn use_link(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     token: &SessionToken,
     purpose: Purpose,
     now: i64,
 ) -> Result<(i64, String), AppError> {
     sqlx::query_as(
-        "UPDATE email_tokens SET used_at = ?3 \
-         WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3 \
+        "UPDATE email_tokens SET used_at = $3 \
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
          RETURNING user_id, email",
     )
     .bind(token.digest())
@@ -130,13 +130,13 @@ pub(super) async fn use_link(
 /// who had the old password or a session, must not outlive it.
 /// Verification links stay: they only prove the account's own address.
 pub(super) async fn spend_account_links(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     user_id: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE email_tokens SET used_at = ? \
-         WHERE user_id = ? AND purpose IN ('reset', 'email_change') AND used_at IS NULL",
+        "UPDATE email_tokens SET used_at = $1 \
+         WHERE user_id = $2 AND purpose IN ('reset', 'email_change') AND used_at IS NULL",
     )
     .bind(now)
     .bind(user_id)
@@ -147,13 +147,13 @@ pub(super) async fn spend_account_links(
 
 /// Links of `purpose` mailed to `user_id` in the last hour.
 pub(super) async fn links_in_last_hour(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     purpose: Purpose,
     user_id: i64,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT count(*) FROM email_tokens WHERE user_id = ? AND purpose = ? AND created_at > ?",
+        "SELECT count(*) FROM email_tokens WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
     )
     .bind(user_id)
     .bind(purpose.code())
@@ -166,7 +166,7 @@ pub(super) async fn links_in_last_hour(
 /// [`LINKS_PER_HOUR`] links of `purpose` in the last hour: for a signed-in
 /// user asking for a link, where saying so reveals nothing.
 pub(super) async fn within_link_limit(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     purpose: Purpose,
     user_id: i64,
     now: i64,
@@ -179,8 +179,8 @@ pub(super) async fn within_link_limit(
     }
     let oldest: i64 = sqlx::query_scalar(
         "SELECT min(created_at) FROM (SELECT created_at FROM email_tokens \
-         WHERE user_id = ? AND purpose = ? AND created_at > ? \
-         ORDER BY created_at DESC LIMIT ?)",
+         WHERE user_id = $1 AND purpose = $2 AND created_at > $3 \
+         ORDER BY created_at DESC LIMIT $4) AS latest",
     )
     .bind(user_id)
     .bind(purpose.code())
@@ -238,7 +238,7 @@ impl Accounts {
         let mut tx = self.begin().await?;
         let user = sqlx::query_as::<_, User>(
             "SELECT id, email, display_name, created_at, email_verified_at \
-             FROM users WHERE email_key = ?",
+             FROM users WHERE email_key = $1",
         )
         .bind(&key)
         .fetch_optional(&mut *tx)
@@ -277,7 +277,7 @@ impl Accounts {
             return Ok(false);
         };
         let pending: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM pending_signups WHERE token_hash = ? AND expires_at > ?",
+            "SELECT 1 FROM pending_signups WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token.digest())
         .bind(now())
@@ -295,9 +295,9 @@ impl Accounts {
         };
         let live: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM email_tokens \
-             WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3 \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
              UNION ALL SELECT 1 FROM pending_signups \
-             WHERE ?2 = 'verify' AND token_hash = ?1 AND expires_at > ?3 LIMIT 1",
+             WHERE $2 = 'verify' AND token_hash = $1 AND expires_at > $3 LIMIT 1",
         )
         .bind(token.digest())
         .bind(purpose.code())
@@ -329,8 +329,8 @@ impl Accounts {
         let user = sqlx::query_as::<_, User>(
             "SELECT u.id, u.email, u.display_name, u.created_at, u.email_verified_at \
              FROM email_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND t.purpose = 'reset' AND t.used_at IS NULL \
-               AND t.expires_at > ?",
+             WHERE t.token_hash = $1 AND t.purpose = 'reset' AND t.used_at IS NULL \
+               AND t.expires_at > $2",
         )
         .bind(token.digest())
         .bind(now)
@@ -354,10 +354,10 @@ impl Accounts {
         let mut tx = self.begin().await?;
         let (user_id, sent_to) = use_link(&mut tx, &token, Purpose::Reset, now).await?;
         let user = sqlx::query_as::<_, User>(
-            "UPDATE users SET password_hash = ?, updated_at = unixepoch(), \
-             email_verified_at = CASE WHEN email = ? THEN coalesce(email_verified_at, ?) \
+            "UPDATE users SET password_hash = $1, updated_at = $3, \
+             email_verified_at = CASE WHEN email = $2 THEN coalesce(email_verified_at, $3) \
                                       ELSE email_verified_at END \
-             WHERE id = ? RETURNING id, email, display_name, created_at, email_verified_at",
+             WHERE id = $4 RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(&password_hash)
         .bind(&sent_to)
@@ -369,12 +369,12 @@ impl Accounts {
         spend_account_links(&mut tx, user_id, now)
             .await
             .map_err(|error| internal("spend links", error))?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("end sessions", error))?;
-        let email_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = ?")
+        let email_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_one(&mut *tx)
             .await
@@ -444,7 +444,7 @@ impl Accounts {
         let token = SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
         let now = now();
         let chosen_hash: Option<String> = sqlx::query_scalar(
-            "SELECT password_hash FROM pending_signups WHERE token_hash = ? AND expires_at > ?",
+            "SELECT password_hash FROM pending_signups WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token.digest())
         .bind(now)
@@ -470,7 +470,7 @@ impl Accounts {
         }
         let mut tx = self.begin().await?;
         let pending = sqlx::query_as::<_, PendingSignUp>(
-            "DELETE FROM pending_signups WHERE token_hash = ? AND expires_at > ? \
+            "DELETE FROM pending_signups WHERE token_hash = $1 AND expires_at > $2 \
              RETURNING email, email_key, password_hash, display_name",
         )
         .bind(token.digest())
@@ -483,8 +483,8 @@ impl Accounts {
         }
         let (user_id, sent_to) = use_link(&mut tx, &token, Purpose::Verify, now).await?;
         let user = sqlx::query_as::<_, User>(
-            "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?) \
-             WHERE id = ? AND email = ? \
+            "UPDATE users SET email_verified_at = coalesce(email_verified_at, $1) \
+             WHERE id = $2 AND email = $3 \
              RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(now)
@@ -509,7 +509,7 @@ impl Accounts {
     /// signs this browser in.
     async fn start_pending(
         &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
         pending: PendingSignUp,
         now: i64,
         client: &Client,
@@ -517,7 +517,7 @@ impl Accounts {
     ) -> Result<Verified, AppError> {
         let inserted = sqlx::query_as::<_, User>(
             "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version, \
-             email_verified_at) VALUES (?, ?, ?, ?, ?, ?) \
+             email_verified_at) VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(&pending.email)
@@ -537,7 +537,7 @@ impl Accounts {
             Err(error) => return Err(internal("create user", error)),
         };
         // Other links for the same address are spent.
-        sqlx::query("DELETE FROM pending_signups WHERE email_key = ?")
+        sqlx::query("DELETE FROM pending_signups WHERE email_key = $1")
             .bind(&pending.email_key)
             .execute(&mut *tx)
             .await
@@ -572,7 +572,7 @@ impl Accounts {
         let mut tx = self.begin().await?;
         let owner = sqlx::query_as::<_, User>(
             "SELECT id, email, display_name, created_at, email_verified_at \
-             FROM users WHERE email_key = ?",
+             FROM users WHERE email_key = $1",
         )
         .bind(&email.key)
         .fetch_optional(&mut *tx)
@@ -582,7 +582,7 @@ impl Accounts {
             Some(owner) => {
                 let notices: i64 = sqlx::query_scalar(
                     "SELECT count(*) FROM outbox \
-                     WHERE user_id = ? AND kind = 'sign_up_attempted' AND created_at > ?",
+                     WHERE user_id = $1 AND kind = 'sign_up_attempted' AND created_at > $2",
                 )
                 .bind(owner.id)
                 .bind(now - 3600)
@@ -599,7 +599,7 @@ impl Accounts {
             }
             None => {
                 let recent: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM pending_signups WHERE email_key = ? AND created_at > ?",
+                    "SELECT count(*) FROM pending_signups WHERE email_key = $1 AND created_at > $2",
                 )
                 .bind(&email.key)
                 .bind(now - 3600)
@@ -611,7 +611,7 @@ impl Accounts {
                     sqlx::query(
                         "INSERT INTO pending_signups (token_hash, email, email_key, \
                          password_hash, display_name, created_at, expires_at) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(token.digest())
                     .bind(&email.email)

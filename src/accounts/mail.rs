@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use tokio::sync::Notify;
 
 use super::DeviceKeys;
@@ -289,7 +289,7 @@ impl Outbox {
     /// recipient had [`MAILS_PER_RECIPIENT_PER_HOUR`] this hour.
     pub async fn enqueue(
         &self,
-        db: &mut SqliteConnection,
+        db: &mut AnyConnection,
         user_id: Option<i64>,
         mail: &Mail,
         now: i64,
@@ -298,8 +298,10 @@ impl Outbox {
             .keys
             .pseudonym("mail-recipient-v1", &mail.to.to_lowercase());
         let capacity = f64::from(MAILS_PER_RECIPIENT_PER_HOUR);
+        let backend = crate::server::db::Backend::of_connection(db);
         let (_, allowed, _) = super::limits::take_token(
             &mut *db,
+            backend,
             &format!("mail:{recipient}"),
             capacity,
             capacity / 3600.0,
@@ -317,7 +319,7 @@ impl Outbox {
         }
         sqlx::query(
             "INSERT INTO outbox (user_id, kind, recipient, subject, text_body, html_body, \
-             created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(user_id)
         .bind(mail.kind.code())

@@ -22,10 +22,11 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use sqlx::{FromRow, SqlitePool};
+use sqlx::{AnyPool, FromRow};
 
 use crate::{
     error::AppError,
+    server::db::Backend,
     validation::{
         check_display_name, Problem, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, PASSWORD_MAX_BYTES,
     },
@@ -150,9 +151,14 @@ const TOUCH_INTERVAL_SECS: i64 = 60;
 /// How many events "Recent activity" shows.
 pub const RECENT_ACTIVITY: i64 = 10;
 
+/// The advisory lock that account-changing transactions hold on
+/// PostgreSQL (see `Accounts::begin`).
+const ACCOUNT_WRITE_LOCK: i64 = 0x6c65_7074_6f73_0001;
+
 #[derive(Clone)]
 pub struct Accounts {
-    db: SqlitePool,
+    db: AnyPool,
+    backend: Backend,
     hasher: PasswordHasher,
     sessions: SessionPolicy,
     limits: RateLimits,
@@ -163,7 +169,7 @@ pub struct Accounts {
 
 impl Accounts {
     pub fn new(
-        db: SqlitePool,
+        db: AnyPool,
         hasher: PasswordHasher,
         sessions: SessionPolicy,
         limits: RateLimits,
@@ -171,6 +177,7 @@ impl Accounts {
         outbox: mail::Outbox,
     ) -> Self {
         Self {
+            backend: Backend::of(&db),
             db,
             hasher,
             sessions,
@@ -261,7 +268,7 @@ impl Accounts {
         let mut tx = self.begin().await?;
         let inserted = sqlx::query_as::<_, User>(
             "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id, email, display_name, created_at, email_verified_at",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(&email.email)
         .bind(&email.key)
@@ -333,7 +340,7 @@ impl Accounts {
         // is still counted, so it is answered exactly like any other.
         let key = email::key_for_log_in(email).unwrap_or_else(|| email.to_lowercase());
         let found: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE email_key = ?")
+            sqlx::query_as("SELECT id, password_hash FROM users WHERE email_key = $1")
                 .bind(&key)
                 .fetch_optional(&self.db)
                 .await
@@ -472,7 +479,7 @@ impl Accounts {
 
     /// Ends the session; the token is worthless afterwards.
     pub async fn log_out(&self, token: &SessionToken) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token.digest())
             .execute(&self.db)
             .await
@@ -492,7 +499,7 @@ impl Accounts {
              u.display_name, \
              u.created_at, u.email_verified_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ?",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
         )
         .bind(token.digest())
         .bind(now)
@@ -510,7 +517,7 @@ impl Accounts {
             return Ok(None);
         };
         if now - last_seen_at >= TOUCH_INTERVAL_SECS {
-            sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(session_id)
                 .execute(&self.db)
@@ -536,11 +543,12 @@ impl Accounts {
         self.take(&format!("profile:{user_id}"), bucket, Some(user_id), client)
             .await?;
         let user = sqlx::query_as::<_, User>(
-            "UPDATE users SET display_name = ?, updated_at = unixepoch() \
-             WHERE id = ? RETURNING id, email, display_name, created_at, email_verified_at",
+            "UPDATE users SET display_name = $1, updated_at = $3 \
+             WHERE id = $2 RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(display_name)
         .bind(user_id)
+        .bind(now())
         .fetch_optional(&self.db)
         .await
         .map_err(|error| internal("update display name", error))?
@@ -550,20 +558,41 @@ impl Accounts {
     }
 
     /// Starts a transaction that holds the write lock from its first
-    /// statement. Every transaction here reads and then writes; a deferred
-    /// one would take the lock only at its first write and fail at once
-    /// (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not wait out)
-    /// when another connection wrote in between.
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, AppError> {
-        self.db
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|error| internal("begin", error))
+    /// statement, so that account changes happen one at a time, as if alone.
+    /// Every transaction here reads and then writes.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE`. A deferred transaction would take the lock
+    /// only at its first write and fail at once (SQLITE_BUSY_SNAPSHOT, which
+    /// the busy timeout does not wait out) when another connection wrote in
+    /// between. PostgreSQL: a transaction-scoped advisory lock, the same one
+    /// on every instance, released at commit or rollback. Log-ins, rate
+    /// limits and page views do not take it: they are single statements.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+        match self.backend {
+            Backend::Sqlite => self
+                .db
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(|error| internal("begin", error)),
+            Backend::Postgres => {
+                let mut tx = self
+                    .db
+                    .begin()
+                    .await
+                    .map_err(|error| internal("begin", error))?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(ACCOUNT_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| internal("take the write lock", error))?;
+                Ok(tx)
+            }
+        }
     }
 
     async fn user(&self, id: i64) -> Result<User, AppError> {
         sqlx::query_as::<_, User>(
-            "SELECT id, email, display_name, created_at, email_verified_at FROM users WHERE id = ?",
+            "SELECT id, email, display_name, created_at, email_verified_at FROM users WHERE id = $1",
         )
         .bind(id)
         .fetch_one(&self.db)
@@ -572,7 +601,7 @@ impl Accounts {
     }
 
     async fn find_user_id(&self, email_key: &str) -> Result<Option<i64>, AppError> {
-        sqlx::query_scalar("SELECT id FROM users WHERE email_key = ?")
+        sqlx::query_scalar("SELECT id FROM users WHERE email_key = $1")
             .bind(email_key)
             .fetch_optional(&self.db)
             .await
@@ -620,11 +649,11 @@ impl Accounts {
         let token = SessionToken::generate();
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, \
-             expires_at, ip, user_agent, authenticated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             expires_at, ip, user_agent, authenticated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(token.digest())
         .bind(user_id)
-        .bind(persistent)
+        .bind(i64::from(persistent))
         .bind(now)
         .bind(now)
         .bind(now + secs(self.sessions.lifetime))

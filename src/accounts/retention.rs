@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::{RateLimits, SessionPolicy};
 
@@ -58,25 +58,25 @@ const DAY_SECS: i64 = 24 * 60 * 60;
 
 /// Deletes everything past its retention as of `now` (Unix seconds).
 pub async fn sweep(
-    db: &SqlitePool,
+    db: &AnyPool,
     policy: &RetentionPolicy,
     sessions: &SessionPolicy,
     limits: &RateLimits,
     now: i64,
 ) -> Result<Swept, sqlx::Error> {
     let idle = i64::try_from(sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX / 2);
-    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(now - idle)
         .execute(db)
         .await?
         .rows_affected();
-    let audit_events = sqlx::query("DELETE FROM audit_events WHERE at < ?")
+    let audit_events = sqlx::query("DELETE FROM audit_events WHERE at < $1")
         .bind(now - i64::from(policy.audit_days) * DAY_SECS)
         .execute(db)
         .await?
         .rows_affected();
-    let login_attempts = sqlx::query("DELETE FROM login_attempts WHERE last_failure_at < ?")
+    let login_attempts = sqlx::query("DELETE FROM login_attempts WHERE last_failure_at < $1")
         .bind(now - i64::from(policy.attempt_days) * DAY_SECS)
         .execute(db)
         .await?
@@ -88,25 +88,25 @@ pub async fn sweep(
         .iter()
         .map(|bucket| f64::from(bucket.burst.max(1)) * 60.0 / f64::from(bucket.per_minute.max(1)))
         .fold(3600.0, f64::max);
-    let rate_buckets = sqlx::query("DELETE FROM rate_buckets WHERE updated_at < ?")
+    let rate_buckets = sqlx::query("DELETE FROM rate_buckets WHERE updated_at < $1")
         .bind(now as f64 - refill_secs.ceil())
         .execute(db)
         .await?
         .rows_affected();
     // An expired link reads the same as a used one, so neither is kept.
-    let email_tokens = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= ?")
+    let email_tokens = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= $1")
         .bind(now)
         .execute(db)
         .await?
         .rows_affected()
-        + sqlx::query("DELETE FROM pending_signups WHERE expires_at <= ?")
+        + sqlx::query("DELETE FROM pending_signups WHERE expires_at <= $1")
             .bind(now)
             .execute(db)
             .await?
             .rows_affected();
     // Mail still unsent by then is long past the sender's 24 hours of
     // retries, or was never going to be sent (no SMTP_URL): it goes too.
-    let mails = sqlx::query("DELETE FROM outbox WHERE created_at < ?")
+    let mails = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
         .bind(now - MAIL_RETENTION_DAYS * DAY_SECS)
         .execute(db)
         .await?
@@ -124,7 +124,7 @@ pub async fn sweep(
 /// Sweeps now and then every `policy.interval`, for as long as the server
 /// runs. A failed sweep is logged and tried again at the next interval.
 pub fn spawn(
-    db: SqlitePool,
+    db: AnyPool,
     policy: RetentionPolicy,
     sessions: SessionPolicy,
     limits: RateLimits,

@@ -132,7 +132,7 @@ impl Accounts {
         }
         self.take_client_token(client).await?;
         let (email_key, stored): (String, String) =
-            sqlx::query_as("SELECT email_key, password_hash FROM users WHERE id = ?")
+            sqlx::query_as("SELECT email_key, password_hash FROM users WHERE id = $1")
                 .bind(current.user.id)
                 .fetch_optional(&self.db)
                 .await
@@ -151,7 +151,7 @@ impl Accounts {
     }
 
     async fn start_sudo(&self, session_id: i64) -> Result<(), AppError> {
-        sqlx::query("UPDATE sessions SET authenticated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2")
             .bind(now())
             .bind(session_id)
             .execute(&self.db)
@@ -190,20 +190,20 @@ impl Accounts {
         let now = now();
         let user_id = current.user.id;
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(&password_hash)
             .bind(now)
             .bind(user_id)
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("set password", error))?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
             .bind(user_id)
             .bind(current.session_id)
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("end other sessions", error))?;
-        sqlx::query("UPDATE sessions SET authenticated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(current.session_id)
             .execute(&mut *tx)
@@ -245,7 +245,7 @@ impl Accounts {
         }
         let new = email::normalise(new_email).map_err(AppError::invalid)?;
         let user_id = current.user.id;
-        let own_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = ?")
+        let own_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_one(&self.db)
             .await
@@ -259,7 +259,7 @@ impl Accounts {
         let now = now();
         let mut tx = self.begin().await?;
         links::within_link_limit(&mut tx, links::Purpose::EmailChange, user_id, now).await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email_key = ?")
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email_key = $1")
             .bind(&new.key)
             .fetch_optional(&mut *tx)
             .await
@@ -316,15 +316,15 @@ impl Accounts {
             links::use_link(&mut tx, &token, links::Purpose::EmailChange, now).await?;
         let new = email::normalise(&new_email).map_err(|_| AppError::LinkInvalid)?;
         let old: User = sqlx::query_as(
-            "SELECT id, email, display_name, created_at, email_verified_at FROM users WHERE id = ?",
+            "SELECT id, email, display_name, created_at, email_verified_at FROM users WHERE id = $1",
         )
         .bind(user_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(|error| internal("load user", error))?;
         let updated = sqlx::query_as::<_, User>(
-            "UPDATE users SET email = ?, email_key = ?, email_key_version = ?, \
-             email_verified_at = ?, updated_at = ? WHERE id = ? \
+            "UPDATE users SET email = $1, email_key = $2, email_key_version = $3, \
+             email_verified_at = $4, updated_at = $5 WHERE id = $6 \
              RETURNING id, email, display_name, created_at, email_verified_at",
         )
         .bind(&new.email)
@@ -344,7 +344,7 @@ impl Accounts {
             }
             Err(error) => return Err(internal("change email", error)),
         };
-        sqlx::query("UPDATE email_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL")
+        sqlx::query("UPDATE email_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(user_id)
             .execute(&mut *tx)
@@ -353,7 +353,7 @@ impl Accounts {
         let kept_session = this_session
             .filter(|current| current.user.id == user_id)
             .map_or(0, |current| current.session_id);
-        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
             .bind(user_id)
             .bind(kept_session)
             .execute(&mut *tx)
@@ -386,8 +386,8 @@ impl Accounts {
         let now = now();
         let rows = sqlx::query_as::<_, SessionRow>(
             "SELECT id, ip, user_agent, created_at, last_seen_at FROM sessions \
-             WHERE user_id = ? AND expires_at > ? AND last_seen_at > ? \
-             ORDER BY id = ? DESC, last_seen_at DESC, id DESC",
+             WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
+             ORDER BY id = $4 DESC, last_seen_at DESC, id DESC",
         )
         .bind(current.user.id)
         .bind(now)
@@ -421,7 +421,7 @@ impl Accounts {
     ) -> Result<(), AppError> {
         self.require_sudo(current, password, client, browser)
             .await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
+        let ended = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
             .bind(session_id)
             .bind(current.user.id)
             .execute(&self.db)
@@ -444,7 +444,7 @@ impl Accounts {
     ) -> Result<u64, AppError> {
         self.require_sudo(current, password, client, browser)
             .await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
             .bind(current.user.id)
             .bind(current.session_id)
             .execute(&self.db)
@@ -483,7 +483,7 @@ impl Accounts {
         browser: &Browser,
     ) -> Result<String, AppError> {
         let user_id = current.user.id;
-        let email_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = ?")
+        let email_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_one(&self.db)
             .await
@@ -498,29 +498,53 @@ impl Accounts {
             .await?;
         let now = now();
         let mut tx = self.begin().await?;
-        let statements: [(&str, &str); 6] = [
-            ("login attempts", "DELETE FROM login_attempts WHERE key = 'address:' || ?2 OR key LIKE 'device:' || ?1 || ':%'"),
-            ("rate buckets", "DELETE FROM rate_buckets WHERE key = 'profile:' || ?1"),
-            ("pending sign-ups", "DELETE FROM pending_signups WHERE email_key = ?2"),
-            ("mail", "DELETE FROM outbox WHERE user_id = ?1 OR recipient = ?3"),
-            ("audit events", "DELETE FROM audit_events WHERE user_id = ?1"),
-            ("sessions", "DELETE FROM sessions WHERE user_id = ?1"),
-        ];
-        for (what, statement) in statements {
-            sqlx::query(statement)
-                .bind(user_id)
+        let user_key = user_id.to_string();
+        let deletions = [
+            (
+                "login attempts",
+                sqlx::query(
+                    "DELETE FROM login_attempts WHERE key = 'address:' || $1 \
+                     OR key LIKE 'device:' || $2 || ':%'",
+                )
                 .bind(&email_key)
-                .bind(&current.user.email)
+                .bind(&user_key),
+            ),
+            (
+                "rate buckets",
+                sqlx::query("DELETE FROM rate_buckets WHERE key = 'profile:' || $1")
+                    .bind(&user_key),
+            ),
+            (
+                "pending sign-ups",
+                sqlx::query("DELETE FROM pending_signups WHERE email_key = $1").bind(&email_key),
+            ),
+            (
+                "mail",
+                sqlx::query("DELETE FROM outbox WHERE user_id = $1 OR recipient = $2")
+                    .bind(user_id)
+                    .bind(&current.user.email),
+            ),
+            (
+                "audit events",
+                sqlx::query("DELETE FROM audit_events WHERE user_id = $1").bind(user_id),
+            ),
+            (
+                "sessions",
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
+            ),
+        ];
+        for (what, deletion) in deletions {
+            deletion
                 .execute(&mut *tx)
                 .await
                 .map_err(|error| internal(&format!("delete {what}"), error))?;
         }
-        sqlx::query("DELETE FROM email_tokens WHERE user_id = ?")
+        sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("delete links", error))?;
-        sqlx::query("DELETE FROM users WHERE id = ?")
+        sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(user_id)
             .execute(&mut *tx)
             .await

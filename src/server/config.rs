@@ -4,7 +4,10 @@
 //! |---|---|---|
 //! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on (port 0 picks a free one) |
 //! | `LEPTOS_SITE_ROOT` | `target/site` | development only: the built site (`pkg/`, favicon) for a server built without it (a release binary carries its site) |
-//! | `DATABASE_URL` | `sqlite://data/accounts.db` | SQLite database file, created on first start |
+//! | `DATABASE_URL` | `sqlite://data/accounts.db` | `sqlite://PATH`: an SQLite file, created on first start; `postgres://USER:PASSWORD@HOST:PORT/DB` (add `?sslmode=verify-full` for TLS): PostgreSQL, which several instances can share |
+//! | `DATABASE_MAX_CONNECTIONS` | `8` (SQLite), `10` (PostgreSQL) | connections each instance keeps; on PostgreSQL, keep instances × this under the server's `max_connections` |
+//! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | `10` | a request that waits this long for a free connection fails (503 for health checks, a generic error for pages) |
+//! | `DATABASE_IDLE_TIMEOUT_SECONDS` | `600` | PostgreSQL: a connection unused this long is closed |
 //! | `APP_ORIGIN` | `http://` + site address; required off loopback | the public origin users see; `https://…` makes cookies `Secure` and `__Host-` |
 //! | `SESSION_IDLE_MINUTES` | `4320` (3 days) | a session ends after this long without a request |
 //! | `SESSION_LIFETIME_DAYS` | `30` | a session ends this long after log-in, however active |
@@ -37,7 +40,10 @@ use crate::accounts::{
     hashing::QUEUE_PER_THREAD, retention::RetentionPolicy, RateLimits, SessionPolicy, SignUpMode,
 };
 
-use super::mailer::FIRST_RETRY_SECS;
+use super::{
+    db::{Backend, PoolSettings},
+    mailer::FIRST_RETRY_SECS,
+};
 
 /// The database used when `DATABASE_URL` is not set: a file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/accounts.db";
@@ -47,6 +53,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/accounts.db";
 pub struct Config {
     pub leptos_options: LeptosOptions,
     pub database_url: String,
+    pub database_pool: PoolSettings,
     /// Scheme, host and port as users reach the site, without a trailing slash.
     pub public_origin: String,
     pub sessions: SessionPolicy,
@@ -196,9 +203,21 @@ impl Config {
                 )))
             }
         };
+        let database_pool = PoolSettings {
+            max_connections: number::<u32>("DATABASE_MAX_CONNECTIONS")?.map(|count| count.max(1)),
+            acquire_timeout: number::<u64>("DATABASE_ACQUIRE_TIMEOUT_SECONDS")?
+                .map(|secs| Duration::from_secs(secs.max(1))),
+            idle_timeout: number::<u64>("DATABASE_IDLE_TIMEOUT_SECONDS")?.map(Duration::from_secs),
+        };
+        if Backend::of_url(&database_url).is_none() {
+            return Err(ConfigError(
+                "DATABASE_URL must start with sqlite:// (a file) or postgres:// (a server)".into(),
+            ));
+        }
         Ok(Self {
             leptos_options,
             database_url,
+            database_pool,
             smtp,
             mail_from,
             mail_retry: number::<u64>("MAIL_RETRY_SECONDS")?
@@ -229,6 +248,7 @@ impl Config {
             public_origin,
             leptos_options,
             database_url,
+            database_pool: PoolSettings::default(),
             sessions: SessionPolicy::default(),
             hash_concurrency: default_hash_concurrency(),
             hash_queue: default_hash_concurrency() * QUEUE_PER_THREAD,

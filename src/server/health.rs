@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use axum::{extract::State, http::StatusCode};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// 200 when the database answers a query within a second, 503 otherwise.
-pub async fn healthz(State(db): State<SqlitePool>) -> (StatusCode, &'static str) {
+pub async fn healthz(State(db): State<AnyPool>) -> (StatusCode, &'static str) {
     let probe = sqlx::query("SELECT 1").execute(&db);
     match tokio::time::timeout(Duration::from_secs(1), probe).await {
         Ok(Ok(_)) => (StatusCode::OK, "ok\n"),

@@ -131,7 +131,7 @@ async fn list(State(state): State<AppState>) -> Response {
 
 async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
     let mail = sqlx::query_as::<_, Shown>(
-        "SELECT recipient, subject, text_body, html_body, created_at FROM outbox WHERE id = ?",
+        "SELECT recipient, subject, text_body, html_body, created_at FROM outbox WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&state.db)

@@ -22,7 +22,9 @@ use lettre::{
     message::{Mailbox, MultiPart},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
-use sqlx::{FromRow, SqlitePool};
+use sqlx::{AnyPool, FromRow};
+
+use super::db::Backend;
 use tokio::{sync::Notify, task::JoinHandle};
 
 use super::config::SmtpUrl;
@@ -120,7 +122,7 @@ impl Sender {
 /// Runs the sender for as long as the server runs: it wakes when `bell`
 /// rings (mail committed here) and every few seconds (retries, and mail
 /// committed by other instances).
-pub fn spawn(db: SqlitePool, sender: Sender, bell: Arc<Notify>) -> JoinHandle<()> {
+pub fn spawn(db: AnyPool, sender: Sender, bell: Arc<Notify>) -> JoinHandle<()> {
     tokio::spawn(async move {
         if let Err(error) = retry_waiting_now(&db, now()).await {
             tracing::error!("mail: could not schedule waiting mail: {error}");
@@ -142,11 +144,11 @@ pub fn spawn(db: SqlitePool, sender: Sender, bell: Arc<Notify>) -> JoinHandle<()
 
 /// A starting sender retries the mail waiting for a retry at once: the
 /// restart may well have been to fix the mail settings.
-async fn retry_waiting_now(db: &SqlitePool, now: i64) -> Result<(), sqlx::Error> {
+async fn retry_waiting_now(db: &AnyPool, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE outbox SET next_attempt_at = ?1 \
-         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at > ?1 \
-           AND claimed_until <= ?1",
+        "UPDATE outbox SET next_attempt_at = $1 \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at > $1 \
+           AND claimed_until <= $1",
     )
     .bind(now)
     .execute(db)
@@ -156,21 +158,36 @@ async fn retry_waiting_now(db: &SqlitePool, now: i64) -> Result<(), sqlx::Error>
 
 /// Claims the oldest due mail, if any, and tries to deliver it; returns
 /// whether there was one.
-pub async fn deliver_due(db: &SqlitePool, sender: &Sender, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn deliver_due(db: &AnyPool, sender: &Sender, now: i64) -> Result<bool, sqlx::Error> {
     let claim = now + CLAIM_SECS;
-    let due = sqlx::query_as::<_, Due>(
-        "UPDATE outbox SET claimed_until = ?2 \
-         WHERE id = (SELECT id FROM outbox \
-                     WHERE sent_at IS NULL AND failed_at IS NULL \
-                       AND next_attempt_at <= ?1 AND claimed_until <= ?1 \
-                     ORDER BY id LIMIT 1) \
-           AND claimed_until <= ?1 \
-         RETURNING id, kind, recipient, subject, text_body, html_body, created_at, attempts",
-    )
-    .bind(now)
-    .bind(claim)
-    .fetch_optional(db)
-    .await?;
+    // The claim re-checks `claimed_until`, so two senders never both
+    // claim one mail. On PostgreSQL, a sender also passes over the rows
+    // another has locked (SKIP LOCKED) and takes the next due mail instead
+    // of waiting to find this one gone; SQLite runs one write at a time.
+    macro_rules! claim_sql {
+        ($lock:literal) => {
+            concat!(
+                "UPDATE outbox SET claimed_until = $2 \
+                 WHERE id = (SELECT id FROM outbox \
+                             WHERE sent_at IS NULL AND failed_at IS NULL \
+                               AND next_attempt_at <= $1 AND claimed_until <= $1 \
+                             ORDER BY id LIMIT 1",
+                $lock,
+                ") \
+                   AND claimed_until <= $1 \
+                 RETURNING id, kind, recipient, subject, text_body, html_body, created_at, attempts"
+            )
+        };
+    }
+    let sql = match Backend::of(db) {
+        Backend::Sqlite => claim_sql!(""),
+        Backend::Postgres => claim_sql!(" FOR UPDATE SKIP LOCKED"),
+    };
+    let due = sqlx::query_as::<_, Due>(sql)
+        .bind(now)
+        .bind(claim)
+        .fetch_optional(db)
+        .await?;
     let Some(mail) = due else {
         return Ok(false);
     };
@@ -196,7 +213,7 @@ pub async fn deliver_due(db: &SqlitePool, sender: &Sender, now: i64) -> Result<b
 /// Writes down what became of `mail`, unless its claim (`claim`) was lost
 /// to another sender meanwhile.
 async fn record(
-    db: &SqlitePool,
+    db: &AnyPool,
     mail: &Due,
     claim: i64,
     outcome: Result<(), Failure>,
@@ -206,8 +223,8 @@ async fn record(
     let attempts = mail.attempts + 1;
     let query = match outcome {
         Ok(()) => sqlx::query(
-            "UPDATE outbox SET sent_at = ?, attempts = ?, claimed_until = 0, last_error = NULL \
-             WHERE id = ? AND claimed_until = ?",
+            "UPDATE outbox SET sent_at = $1, attempts = $2, claimed_until = 0, last_error = NULL \
+             WHERE id = $3 AND claimed_until = $4",
         )
         .bind(now)
         .bind(attempts)
@@ -228,8 +245,8 @@ async fn record(
                     mail.id
                 );
                 sqlx::query(
-                    "UPDATE outbox SET failed_at = ?, attempts = ?, claimed_until = 0, \
-                     last_error = ? WHERE id = ? AND claimed_until = ?",
+                    "UPDATE outbox SET failed_at = $1, attempts = $2, claimed_until = 0, \
+                     last_error = $3 WHERE id = $4 AND claimed_until = $5",
                 )
                 .bind(now)
                 .bind(attempts)
@@ -245,8 +262,8 @@ async fn record(
                     next - now
                 );
                 sqlx::query(
-                    "UPDATE outbox SET next_attempt_at = ?, attempts = ?, claimed_until = 0, \
-                     last_error = ? WHERE id = ? AND claimed_until = ?",
+                    "UPDATE outbox SET next_attempt_at = $1, attempts = $2, claimed_until = 0, \
+                     last_error = $3 WHERE id = $4 AND claimed_until = $5",
                 )
                 .bind(next)
                 .bind(attempts)
@@ -268,7 +285,7 @@ async fn record(
     // once it is settled, it goes too.
     if mail.kind == mail::Kind::AccountDeleted.code() {
         sqlx::query(
-            "DELETE FROM outbox WHERE id = ? AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)",
+            "DELETE FROM outbox WHERE id = $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)",
         )
         .bind(mail.id)
         .execute(db)

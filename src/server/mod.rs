@@ -130,7 +130,7 @@ impl std::error::Error for ServeError {}
 /// Opens the database, applies migrations and serves until a shutdown
 /// signal arrives; in-flight requests are allowed to finish.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
-    let db = db::connect(&config.database_url).await?;
+    let db = db::connect_with(&config.database_url, &config.database_pool).await?;
     let addr = config.leptos_options.site_addr;
     let listener = TcpListener::bind(addr)
         .await

@@ -4,7 +4,7 @@ use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::{site::Assets, Config};
 use crate::accounts::{
@@ -24,7 +24,7 @@ pub struct AppState(Arc<Shared>);
 /// What [`AppState`] shares; its fields read through it (`state.db`).
 pub struct Shared {
     pub leptos_options: LeptosOptions,
-    pub db: SqlitePool,
+    pub db: AnyPool,
     pub accounts: Accounts,
     /// The mail the accounts write, for the sender to deliver.
     pub outbox: Outbox,
@@ -47,7 +47,7 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-impl FromRef<AppState> for SqlitePool {
+impl FromRef<AppState> for AnyPool {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
     }
@@ -56,7 +56,7 @@ impl FromRef<AppState> for SqlitePool {
 impl AppState {
     /// The state for `config` on the opened database `db`; reads (or on
     /// first start makes) the server's keys.
-    pub async fn new(config: Config, db: SqlitePool) -> Result<Self, sqlx::Error> {
+    pub async fn new(config: Config, db: AnyPool) -> Result<Self, sqlx::Error> {
         let keys = DeviceKeys::load(&db).await?;
         let outbox = Outbox::new(Letters::new(&config.public_origin), keys.clone());
         let accounts = Accounts::new(

@@ -32,7 +32,7 @@ fn retry_after(reply: &Reply) -> u64 {
 }
 
 async fn audited(app: &TestApp, kind: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE kind = ?")
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE kind = $1")
         .bind(kind)
         .fetch_one(&app.db)
         .await
@@ -246,10 +246,11 @@ async fn past_the_hashing_queue_log_ins_get_503_with_retry_after_at_once() {
     }
     assert!(busy > 0, "a queue of one cannot take twelve at once");
     // An attempt turned away was not checked, so it is not counted.
-    let counted: i64 = sqlx::query_scalar("SELECT coalesce(sum(failures), 0) FROM login_attempts")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let counted: i64 =
+        sqlx::query_scalar("SELECT CAST(coalesce(sum(failures), 0) AS BIGINT) FROM login_attempts")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(counted, 12 - busy);
 }
 
@@ -431,10 +432,7 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
 
     let app = TestApp::spawn().await;
     app.sign_up("ada@example.com").await;
-    let now: i64 = sqlx::query_scalar("SELECT unixepoch()")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let now = crate::support::now();
     let day = 24 * 60 * 60;
     for (token, created, last_seen, expires) in [
         (1u8, now - 40 * day, now - 39 * day, now - day), // past its lifetime
@@ -443,7 +441,7 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     ] {
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, expires_at) \
-             VALUES (?, 1, 0, ?, ?, ?)",
+             VALUES ($1, 1, 0, $2, $3, $4)",
         )
         .bind(vec![token; 32])
         .bind(created)
@@ -455,7 +453,7 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     }
     sqlx::query(
         "INSERT INTO audit_events (at, kind, user_id, ip, user_agent) VALUES \
-         (?1 - 366 * 86400, 'log_in', 1, '', ''), (?1 - 364 * 86400, 'log_in', 1, '', '')",
+         ($1 - 366 * 86400, 'log_in', 1, '', ''), ($1 - 364 * 86400, 'log_in', 1, '', '')",
     )
     .bind(now)
     .execute(&app.db)
@@ -463,8 +461,8 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     .unwrap();
     sqlx::query(
         "INSERT INTO login_attempts (key, failures, last_failure_at) VALUES \
-         ('address:old@example.com', 100, ?1 - 31 * 86400), \
-         ('address:new@example.com', 100, ?1 - 29 * 86400)",
+         ('address:old@example.com', 100, $1 - 31 * 86400), \
+         ('address:new@example.com', 100, $1 - 29 * 86400)",
     )
     .bind(now)
     .execute(&app.db)
@@ -472,7 +470,7 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     .unwrap();
     sqlx::query(
         "INSERT INTO rate_buckets (key, tokens, updated_at, last_allowed, refusals) VALUES \
-         ('ip:192.0.2.1', 0, ?1 - 7200, 0, 3), ('ip:192.0.2.2', 0, ?1 - 5, 0, 1)",
+         ('ip:192.0.2.1', 0, $1 - 7200, 0, 3), ('ip:192.0.2.2', 0, $1 - 5, 0, 1)",
     )
     .bind(now as f64)
     .execute(&app.db)
@@ -480,9 +478,10 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     .unwrap();
     sqlx::query(
         "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) \
-         VALUES (x'01', 'reset', 1, 'a@example.com', ?1 - 7200, ?1 - 3600)",
+         VALUES ($2, 'reset', 1, 'a@example.com', $1 - 7200, $1 - 3600)",
     )
     .bind(now)
+    .bind(vec![1u8])
     .execute(&app.db)
     .await
     .unwrap();
@@ -491,9 +490,9 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     sqlx::query(
         "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
          next_attempt_at, sent_at, failed_at) VALUES \
-         ('reset_password', 'a@example.com', '', '', '', ?1 - 8 * 86400, 0, ?1 - 8 * 86400, NULL), \
-         ('reset_password', 'a@example.com', '', '', '', ?1 - 86400, 0, ?1 - 86400, NULL), \
-         ('reset_password', 'a@example.com', '', '', '', ?1 - 8 * 86400, 0, NULL, NULL)",
+         ('reset_password', 'a@example.com', '', '', '', $1 - 8 * 86400, 0, $1 - 8 * 86400, NULL), \
+         ('reset_password', 'a@example.com', '', '', '', $1 - 86400, 0, $1 - 86400, NULL), \
+         ('reset_password', 'a@example.com', '', '', '', $1 - 8 * 86400, 0, NULL, NULL)",
     )
     .bind(now)
     .execute(&app.db)

@@ -1,6 +1,7 @@
 //! Sign-up, log-in, log-out and profile through the server functions, as a
 //! script or API client sees them (JSON answers and status codes).
 
+use leptos_accounts::server::db::Backend;
 use sha2::{Digest, Sha256};
 
 use crate::support::{Call, TestApp, PASSWORD};
@@ -90,9 +91,14 @@ async fn the_database_holds_only_a_digest_of_the_session_token() {
         .await
         .unwrap();
     assert_eq!(stored, vec![Sha256::digest(token.as_bytes()).to_vec()]);
-    let dump: Vec<String> = sqlx::query_scalar(
-        "SELECT quote(token_hash) || user_id || created_at || expires_at FROM sessions",
-    )
+    let dump: Vec<String> = sqlx::query_scalar(match crate::support::backend() {
+        Backend::Sqlite => {
+            "SELECT quote(token_hash) || user_id || created_at || expires_at FROM sessions"
+        }
+        Backend::Postgres => {
+            "SELECT encode(token_hash, 'hex') || user_id || created_at || expires_at FROM sessions"
+        }
+    })
     .fetch_all(&app.db)
     .await
     .unwrap();
@@ -465,16 +471,16 @@ async fn sessions_end_after_the_idle_timeout_and_the_lifetime() {
     let old = app.sign_up("old@example.com").await;
     let fresh = app.sign_up("fresh@example.com").await;
     // Idle for longer than the default 3 days.
-    sqlx::query(
-        "UPDATE sessions SET last_seen_at = unixepoch() - 3 * 86400 - 1 WHERE token_hash = ?",
-    )
-    .bind(Sha256::digest(token_of(&idle).as_bytes()).to_vec())
-    .execute(&app.db)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 - 3 * 86400 - 1 WHERE token_hash = $1")
+        .bind(Sha256::digest(token_of(&idle).as_bytes()).to_vec())
+        .bind(crate::support::now())
+        .execute(&app.db)
+        .await
+        .unwrap();
     // Active, but past its absolute lifetime.
-    sqlx::query("UPDATE sessions SET expires_at = unixepoch() - 1 WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET expires_at = $2 - 1 WHERE token_hash = $1")
         .bind(Sha256::digest(token_of(&old).as_bytes()).to_vec())
+        .bind(crate::support::now())
         .execute(&app.db)
         .await
         .unwrap();
@@ -482,10 +488,7 @@ async fn sessions_end_after_the_idle_timeout_and_the_lifetime() {
     assert_eq!(app.get_with_cookie("/profile", &old).await.status, 303);
     assert_eq!(app.get_with_cookie("/profile", &fresh).await.status, 200);
     // The retention task deletes the dead ones.
-    let now: i64 = sqlx::query_scalar("SELECT unixepoch()")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let now = crate::support::now();
     leptos_accounts::accounts::retention::sweep(
         &app.db,
         &Default::default(),

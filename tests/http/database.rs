@@ -1,13 +1,16 @@
 //! The database is opened with the settings the product relies on, and the
 //! migrations build the expected schema.
 
-use leptos_accounts::server::db;
+use leptos_accounts::server::db::{self, Backend};
 use sqlx::Row;
 
-use crate::support::TestApp;
+use crate::support::{backend, fresh_database, TestApp};
 
 #[tokio::test]
-async fn connection_uses_wal_foreign_keys_and_a_busy_timeout() {
+async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
+    if backend() != Backend::Sqlite {
+        return; // SQLite's per-connection settings
+    }
     let app = TestApp::spawn().await;
     let mut conn = app.db.acquire().await.unwrap();
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
@@ -29,6 +32,9 @@ async fn connection_uses_wal_foreign_keys_and_a_busy_timeout() {
 
 #[tokio::test]
 async fn database_file_and_its_directory_are_created_on_first_start() {
+    if backend() != Backend::Sqlite {
+        return; // an SQLite file
+    }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("nested/data/accounts.db");
     let pool = db::connect(&format!("sqlite://{}", file.display()))
@@ -56,13 +62,19 @@ async fn reopening_an_existing_database_keeps_its_rows() {
 #[tokio::test]
 async fn users_table_has_the_account_columns() {
     let app = TestApp::spawn().await;
-    let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info('users')")
-        .fetch_all(&app.db)
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get("name"))
-        .collect();
+    let columns: Vec<String> = sqlx::query(match backend() {
+        Backend::Sqlite => "SELECT name FROM pragma_table_info('users')",
+        Backend::Postgres => {
+            "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = 'users'"
+        }
+    })
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.get("name"))
+    .collect();
     for column in [
         "id",
         "email",
@@ -79,7 +91,7 @@ async fn users_table_has_the_account_columns() {
 #[tokio::test]
 async fn email_key_is_unique_and_lower_case() {
     let app = TestApp::spawn().await;
-    let insert = "INSERT INTO users (email, email_key, password_hash) VALUES (?, ?, 'x')";
+    let insert = "INSERT INTO users (email, email_key, password_hash) VALUES ($1, $2, 'x')";
     sqlx::query(insert)
         .bind("Ada@Example.com")
         .bind("ada@example.com")
@@ -117,7 +129,7 @@ async fn accounts_made_under_the_old_email_rule_are_rekeyed_and_collisions_repor
         ("grace@EXÄMPLE.com", "grace@exämple.com"),           // 4: IDNA domain
     ] {
         sqlx::query(
-            "INSERT INTO users (email, email_key, password_hash, email_key_version) VALUES (?, ?, 'x', 1)",
+            "INSERT INTO users (email, email_key, password_hash, email_key_version) VALUES ($1, $2, 'x', 1)",
         )
         .bind(email)
         .bind(key)
@@ -169,4 +181,44 @@ async fn accounts_made_under_the_old_email_rule_are_rekeyed_and_collisions_repor
     );
     // Run again (every start does): the same collision, nothing else.
     assert_eq!(db::rekey_emails(&app.db).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn instances_starting_at_once_apply_the_migrations_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).await;
+    // Four instances open the new, empty database at the same moment.
+    let opened = futures_join_all((0..4).map(|_| {
+        let url = url.clone();
+        async move { db::connect(&url).await }
+    }))
+    .await;
+    for pool in &opened {
+        assert!(pool.is_ok(), "{:?}", pool.as_ref().err());
+    }
+    let pool = opened.into_iter().next().unwrap().unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let expected = match backend() {
+        Backend::Sqlite => db::SQLITE_MIGRATOR.iter().count(),
+        Backend::Postgres => db::POSTGRES_MIGRATOR.iter().count(),
+    };
+    assert_eq!(applied, expected as i64);
+}
+
+/// Runs the futures at once and waits for all of them.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
 }

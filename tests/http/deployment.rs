@@ -102,7 +102,7 @@ fn with_app_origin_it_starts_on_any_address() {
 #[tokio::test]
 async fn the_server_deletes_what_is_past_its_retention_on_its_own() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/accounts.db", dir.path().display());
+    let url = crate::support::fresh_database(&dir).await;
     let pool = db::connect(&url).await.unwrap();
     sqlx::query(
         "INSERT INTO users (email, email_key, password_hash) VALUES ('a@example.com', 'a@example.com', 'x')",
@@ -112,15 +112,17 @@ async fn the_server_deletes_what_is_past_its_retention_on_its_own() {
     .unwrap();
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, expires_at) \
-         VALUES (zeroblob(32), 1, 0, 0, 0, 1)",
+         VALUES ($1, 1, 0, 0, 0, 1)",
     )
+    .bind(vec![0u8; 32])
     .execute(&pool)
     .await
     .unwrap();
     sqlx::query(
         "INSERT INTO audit_events (at, kind, user_id, ip, user_agent) \
-         VALUES (unixepoch() - 400 * 86400, 'log_in', 1, '', '')",
+         VALUES ($1 - 400 * 86400, 'log_in', 1, '', '')",
     )
+    .bind(crate::support::now())
     .execute(&pool)
     .await
     .unwrap();

@@ -1,6 +1,7 @@
 //! Mail: the outbox, verification and password-reset links, the local
 //! mailbox, and delivery over SMTP to a real mail server, across a crash.
 
+use leptos_accounts::server::db::Backend;
 use std::time::{Duration, Instant};
 
 use crate::{
@@ -13,7 +14,7 @@ const NEW_PASSWORD: &str = "copper lantern under seven hills";
 /// The newest mail of `kind` in the outbox: (recipient, text).
 async fn last_mail(app: &TestApp, kind: &str) -> (String, String) {
     sqlx::query_as(
-        "SELECT recipient, text_body FROM outbox WHERE kind = ? ORDER BY id DESC LIMIT 1",
+        "SELECT recipient, text_body FROM outbox WHERE kind = $1 ORDER BY id DESC LIMIT 1",
     )
     .bind(kind)
     .fetch_one(&app.db)
@@ -59,7 +60,7 @@ async fn post_reset(
 }
 
 async fn mails(app: &TestApp, kind: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = ?")
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = $1")
         .bind(kind)
         .fetch_one(&app.db)
         .await
@@ -67,7 +68,7 @@ async fn mails(app: &TestApp, kind: &str) -> i64 {
 }
 
 async fn verified(app: &TestApp, email: &str) -> bool {
-    sqlx::query_scalar::<_, Option<i64>>("SELECT email_verified_at FROM users WHERE email = ?")
+    sqlx::query_scalar::<_, Option<i64>>("SELECT email_verified_at FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&app.db)
         .await
@@ -87,12 +88,16 @@ async fn sign_up_mails_a_verification_link_that_only_its_button_uses() {
     let token = token_in(&text, &app.origin(), "/verify-email");
     assert_eq!(token.len(), 43, "256 bits, base64url");
     // Only its hash is stored.
-    let stored: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM email_tokens WHERE instr(token_hash, ?) > 0")
-            .bind(token.as_bytes())
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let stored: i64 = sqlx::query_scalar(match crate::support::backend() {
+        Backend::Sqlite => "SELECT count(*) FROM email_tokens WHERE instr(token_hash, $1) > 0",
+        Backend::Postgres => {
+            "SELECT count(*) FROM email_tokens WHERE position($1 in token_hash) > 0"
+        }
+    })
+    .bind(token.as_bytes())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(stored, 0);
 
     let me = app.post_form("/api/auth/me", &[], Some(&cookie)).await;
@@ -159,7 +164,8 @@ async fn an_expired_link_is_refused_with_a_way_to_a_new_one() {
     let cookie = app.sign_up("ada@example.com").await;
     let (_, text) = last_mail(&app, "verify_email").await;
     let token = token_in(&text, &app.origin(), "/verify-email");
-    sqlx::query("UPDATE email_tokens SET expires_at = unixepoch() - 1")
+    sqlx::query("UPDATE email_tokens SET expires_at = $1 - 1")
+        .bind(crate::support::now())
         .execute(&app.db)
         .await
         .unwrap();
@@ -419,7 +425,8 @@ async fn an_expired_reset_link_is_refused() {
     .await;
     let (_, text) = last_mail(&app, "reset_password").await;
     let token = token_in(&text, &app.origin(), "/reset-password");
-    sqlx::query("UPDATE email_tokens SET expires_at = unixepoch() - 1 WHERE purpose = 'reset'")
+    sqlx::query("UPDATE email_tokens SET expires_at = $1 - 1 WHERE purpose = 'reset'")
+        .bind(crate::support::now())
         .execute(&app.db)
         .await
         .unwrap();
@@ -576,7 +583,7 @@ async fn mail_committed_before_a_crash_is_delivered_after_the_restart_once() {
         PASSWORD.replace(' ', "+")
     );
     assert_eq!(server.post("/api/auth/signup", &body), 200);
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display()))
+    let db = sqlx::AnyPool::connect(&format!("sqlite://{}", database.display()))
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);

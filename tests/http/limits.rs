@@ -1,5 +1,6 @@
 //! Brute-force limits and the audit trail.
 
+use leptos_accounts::server::db::Backend;
 use std::net::IpAddr;
 
 use crate::support::{Reply, TestApp, PASSWORD};
@@ -176,11 +177,13 @@ async fn every_account_event_is_audited_without_secrets() {
     assert!(rows.iter().all(|row| row.2 == "127.0.0.1"));
     assert!(rows.iter().all(|row| row.3.starts_with("ureq")));
     let token = cookie.split_once('=').unwrap().1;
-    let dump: String =
-        sqlx::query_scalar("SELECT group_concat(kind || ip || user_agent, '|') FROM audit_events")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let dump: String = sqlx::query_scalar(match crate::support::backend() {
+        Backend::Sqlite => "SELECT group_concat(kind || ip || user_agent, '|') FROM audit_events",
+        Backend::Postgres => "SELECT string_agg(kind || ip || user_agent, '|') FROM audit_events",
+    })
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert!(
         !dump.contains(PASSWORD) && !dump.contains("not the password") && !dump.contains(token)
     );

@@ -1,6 +1,7 @@
 //! Account settings over HTTP: sudo mode, changing the password and the
 //! email, sessions, and deleting the account.
 
+use leptos_accounts::server::db::Backend;
 use std::time::{Duration, Instant};
 
 use leptos_accounts::server::{config::SmtpUrl, mailer};
@@ -16,7 +17,7 @@ const NEW_PASSWORD: &str = "quartz lantern drifting seaward";
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
 async fn user_id(app: &TestApp, email: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&app.db)
         .await
@@ -27,7 +28,7 @@ async fn user_id(app: &TestApp, email: &str) -> i64 {
 async fn leave_sudo(app: &TestApp, email: &str) {
     sqlx::query(
         "UPDATE sessions SET authenticated_at = 0 \
-         WHERE user_id = (SELECT id FROM users WHERE email = ?)",
+         WHERE user_id = (SELECT id FROM users WHERE email = $1)",
     )
     .bind(email)
     .execute(&app.db)
@@ -71,7 +72,7 @@ async fn second_browser(app: &TestApp, email: &str) -> String {
 }
 
 async fn events(app: &TestApp, user_id: i64) -> Vec<String> {
-    sqlx::query_scalar("SELECT kind FROM audit_events WHERE user_id = ? ORDER BY id")
+    sqlx::query_scalar("SELECT kind FROM audit_events WHERE user_id = $1 ORDER BY id")
         .bind(user_id)
         .fetch_all(&app.db)
         .await
@@ -79,12 +80,14 @@ async fn events(app: &TestApp, user_id: i64) -> Vec<String> {
 }
 
 async fn mails_to(app: &TestApp, to: &str, kind: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT text_body FROM outbox WHERE recipient = ? AND kind = ? ORDER BY id")
-        .bind(to)
-        .bind(kind)
-        .fetch_all(&app.db)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT text_body FROM outbox WHERE recipient = $1 AND kind = $2 ORDER BY id",
+    )
+    .bind(to)
+    .bind(kind)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
 }
 
 fn token_in(text: &str, path: &str) -> String {
@@ -665,25 +668,39 @@ async fn sessions_are_listed_and_ended_one_at_a_time() {
 
 /// Every value in every table, as text, with its table and column.
 async fn every_value(app: &TestApp) -> Vec<(String, String, String)> {
-    let tables: Vec<String> = sqlx::query_scalar(
+    let postgres = crate::support::backend() == Backend::Postgres;
+    let tables: Vec<String> = sqlx::query_scalar(if postgres {
+        "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'"
+    } else {
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name <> '_sqlx_migrations'",
-    )
+         AND name <> '_sqlx_migrations'"
+    })
     .fetch_all(&app.db)
     .await
     .unwrap();
     let mut values = Vec::new();
     for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT name FROM pragma_table_info('{table}')"
-        )))
+        let columns: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(if postgres {
+            format!(
+                "SELECT CAST(column_name AS TEXT), CAST(data_type AS TEXT) \
+                 FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name = '{table}'"
+            )
+        } else {
+            format!("SELECT name, type FROM pragma_table_info('{table}')")
+        }))
         .fetch_all(&app.db)
         .await
         .unwrap();
-        for column in columns {
+        for (column, kind) in columns {
+            let cell = match kind.as_str() {
+                "BLOB" => format!("hex(\"{column}\")"),
+                "bytea" => format!("upper(encode(\"{column}\", 'hex'))"),
+                _ => format!("CAST(\"{column}\" AS TEXT)"),
+            };
             let cells: Vec<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT CASE WHEN typeof(\"{column}\") = 'blob' THEN hex(\"{column}\") \
-                 ELSE CAST(\"{column}\" AS TEXT) END FROM \"{table}\""
+                "SELECT {cell} FROM \"{table}\""
             )))
             .fetch_all(&app.db)
             .await

@@ -3,19 +3,69 @@
 use std::net::SocketAddr;
 
 use leptos::prelude::LeptosOptions;
+use leptos_accounts::server::db::Backend;
 use leptos_accounts::server::{self, AppState, Config};
-use sqlx::SqlitePool;
+use sqlx::{AnyPool, Connection};
 use tempfile::TempDir;
 
 /// A running server with its own database; both go away when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub db: SqlitePool,
+    pub db: AnyPool,
     /// The server's password hashing pool, to see what it did.
     pub hasher: leptos_accounts::accounts::PasswordHasher,
     pub database_url: String,
     origin: String,
     _dir: TempDir,
+}
+
+/// The database the suite runs on: PostgreSQL when `TEST_DATABASE_URL`
+/// names a server (`make test` runs the suite once on each), else SQLite.
+pub fn backend() -> Backend {
+    if postgres_server().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// The PostgreSQL server the suite runs on, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+}
+
+/// A new, empty database for one test: a file in `dir` on SQLite, a new
+/// database on the PostgreSQL server (dropped with the throwaway cluster).
+pub async fn fresh_database(dir: &TempDir) -> String {
+    let Some(server) = postgres_server() else {
+        return format!("sqlite://{}/accounts.db", dir.path().display());
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "accounts_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(&server)
+        .await
+        .expect("PostgreSQL server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database name");
+    format!("{base}/{name}")
+}
+
+/// Now, in Unix seconds, as the server counts it.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs() as i64
 }
 
 /// What the server answered.
@@ -66,7 +116,7 @@ impl TestApp {
     /// Starts the app after `configure` has adjusted its settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let database_url = format!("sqlite://{}/accounts.db", dir.path().display());
+        let database_url = fresh_database(&dir).await;
         let db = server::db::connect(&database_url).await.expect("database");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
