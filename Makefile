@@ -45,7 +45,7 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/leptos_accounts
 SITE_ROOT := $(CURDIR)/target/site
 NODE_STAMP := end2end/node_modules/.installed
 
-.PHONY: help run dev test bench screenshots tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e clean
+.PHONY: help run dev test bench screenshots tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e test-scale-out clean
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -58,7 +58,7 @@ run: tools build-release
 dev: tools
 	cargo leptos watch
 
-test: tools check-fmt clippy test-rust build-release test-e2e
+test: tools check-fmt clippy test-rust build-release test-e2e test-scale-out
 	@echo "make test: all checks passed"
 
 CEILING_TARGET := $(HOME)/.cache/leptos-accounts/ceiling
@@ -106,6 +106,17 @@ build-release:
 
 test-e2e: $(NODE_STAMP) browser
 	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" npx playwright test
+
+# Two release instances on one PostgreSQL behind nginx (deploy/nginx.conf and
+# deploy/leptos-accounts@.service, as shipped): shared sessions, shared and
+# exact limits, each mail sent once, no request lost when one stops.
+test-scale-out: $(NODE_STAMP)
+	@need=""; for tool in python3 openssl; do command -v $$tool >/dev/null || need="$$need $$tool"; done; \
+	if [ -n "$$need" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
+		else echo "Missing:$$need. Install them (sudo apt-get install$$need), then run make again"; exit 1; fi; \
+	fi
+	APP_BIN="$(SERVER_BIN)" python3 tests/scale-out/scale_out.py
 
 clean:
 	cargo clean

@@ -128,6 +128,75 @@ run "GET / during a log-in flood" -t1 -c32 -d"${duration}s" "$app/"
 wait "$flood"
 
 peak_rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$app_pid/status")
+kill "$app_pid" 2>/dev/null || true
+profile=0 # the profiles are of the SQLite runs above
+
+# ---- PostgreSQL: one instance, then two behind nginx ------------------------------
+# (BENCH_POSTGRES=0 skips it.) A throwaway cluster (scripts/postgres.sh), the
+# same users, the same runs; then nginx round-robin in front of one instance
+# and of two, so that the proxy's own cost shows apart from the second
+# instance's worth. All of it shares this machine's CPUs with wrk.
+if [ "${BENCH_POSTGRES:-1}" = 1 ]; then
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || {
+    echo "the PostgreSQL runs need nginx: run make test once (it installs it) or apt-get install nginx" >&2; exit 1; }
+  pg=$(bash scripts/postgres.sh start)
+  pg_dir=$(head -n 1 <<<"$pg")
+  pg_url=$(tail -n 1 <<<"$pg")
+  trap 'bash scripts/postgres.sh stop "$pg_dir"; cleanup' EXIT
+  psql "$pg_url" -qc "CREATE DATABASE bench"
+  db_url="${pg_url%/*}/bench"
+  proxy_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  proxy="http://127.0.0.1:$proxy_port"
+  export BENCH_ORIGIN=$proxy
+  pg_instance() { # log name
+    LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT="$site_root" LEPTOS_ENV=PROD \
+      DATABASE_URL="$db_url" APP_ORIGIN="$proxy" TRUSTED_PROXY=127.0.0.1 \
+      RUST_LOG=warn,leptos_accounts::server=info NO_COLOR=1 \
+      AUTH_RATE_BURST=1000000000 AUTH_RATE_PER_MINUTE=1000000000 \
+      start "$work/$1.log" "$bin"
+  }
+  pg_instance pg-a
+  pg_a=$base
+  curl -fs -o /dev/null -H 'accept: application/json' -H "origin: $proxy" \
+    --data 'email=bench%40example.com&password=violet+kettle+marching+north' "$pg_a/api/auth/signup"
+  psql "$db_url" -qc "INSERT INTO users (email, email_key, password_hash, display_name) \
+    SELECT 'user' || g || '@example.com', 'user' || g || '@example.com', \
+           (SELECT password_hash FROM users WHERE email = 'bench@example.com'), 'User ' || g \
+    FROM generate_series(0, $users - 1) AS g"
+  pg_cookie=$(curl -fs -o /dev/null -D - -H 'accept: application/json' -H "origin: $proxy" \
+    --data 'email=bench%40example.com&password=violet+kettle+marching+north' "$pg_a/api/auth/login" \
+    | grep -io '^set-cookie: session=[^;]*' | sed 's/^[Ss]et-[Cc]ookie: //')
+  run "PostgreSQL: GET /profile (signed in)" -t2 -c32 -d"${duration}s" -H "Cookie: $pg_cookie" "$pg_a/profile"
+  run "PostgreSQL: POST /api/auth/login" -t2 -c8 -d"${duration}s" -s bench/login.lua "$pg_a/api/auth/login"
+
+  pg_instance pg-b
+  pg_b=$base
+  nginx_conf() { # upstream servers...
+    {
+      echo "worker_processes 1; pid $work/nginx.pid; error_log $work/nginx-error.log warn;"
+      echo "events { worker_connections 1024; }"
+      echo "http { access_log off; client_body_temp_path $work/nginx-body; proxy_temp_path $work/nginx-proxy;"
+      echo "  upstream app {"
+      for upstream in "$@"; do echo "    server ${upstream#http://};"; done
+      echo "  }"
+      echo "  server { listen 127.0.0.1:$proxy_port; location / { proxy_pass http://app;"
+      echo "    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_set_header Host \$host; } }"
+      echo "}"
+    } >"$work/nginx.conf"
+  }
+  nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+  nginx_conf "$pg_a"
+  "$nginx_bin" -p "$work" -c "$work/nginx.conf"
+  sleep 0.3
+  run "nginx, 1 instance: GET /profile" -t2 -c32 -d"${duration}s" -H "Cookie: $pg_cookie" "$proxy/profile"
+  run "nginx, 1 instance: POST /api/auth/login" -t2 -c8 -d"${duration}s" -s bench/login.lua "$proxy/api/auth/login"
+  nginx_conf "$pg_a" "$pg_b"
+  "$nginx_bin" -p "$work" -c "$work/nginx.conf" -s reload
+  sleep 0.5
+  run "nginx, 2 instances: GET /profile" -t2 -c32 -d"${duration}s" -H "Cookie: $pg_cookie" "$proxy/profile"
+  run "nginx, 2 instances: POST /api/auth/login" -t2 -c8 -d"${duration}s" -s bench/login.lua "$proxy/api/auth/login"
+  "$nginx_bin" -p "$work" -c "$work/nginx.conf" -s quit || true
+fi
 
 python3 - "$work/rows" "$results/latest.json" "$peak_rss_kib" "$page_bytes" "$duration" "$users" <<'PY'
 import json, sys, datetime, os
@@ -144,9 +213,9 @@ result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespe
           "cpus": os.cpu_count(), "seconds_per_run": int(duration), "seeded_users": int(users),
           "home_page_bytes": int(page_bytes), "server_peak_rss_kib": int(rss), "runs": rows}
 json.dump(result, open(out, "w"), indent=2)
-print(f"{'run':44} {'req/s':>10} {'ratio':>7} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8}")
+print(f"{'run':46} {'req/s':>10} {'ratio':>7} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8}")
 for row in rows:
-    print(f"{row['name']:44} {row['requests_per_second']:>10.1f} {row['ratio_to_ceiling']:>7.3f} "
+    print(f"{row['name']:46} {row['requests_per_second']:>10.1f} {row['ratio_to_ceiling']:>7.3f} "
           f"{row['p50_ms']:>9.2f} {row['p99_ms']:>9.2f} {row['non_2xx']:>8}")
 print(f"server peak RSS: {int(rss) / 1024:.1f} MiB; home page: {page_bytes} B; results: {out}")
 PY

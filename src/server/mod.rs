@@ -131,6 +131,10 @@ impl std::error::Error for ServeError {}
 /// signal arrives; in-flight requests are allowed to finish.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let db = db::connect_with(&config.database_url, &config.database_pool).await?;
+    match db::Backend::of(&db) {
+        db::Backend::Sqlite => tracing::info!("database: SQLite"),
+        db::Backend::Postgres => tracing::info!("database: PostgreSQL"),
+    }
     let addr = config.leptos_options.site_addr;
     let listener = TcpListener::bind(addr)
         .await
