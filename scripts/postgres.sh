@@ -21,7 +21,11 @@ find_bin() {
 install_server() {
 	echo "Installing PostgreSQL from Debian" >&2
 	if [ "$(id -u)" = 0 ]; then
+		# Keep the package from starting its own cluster as a service.
+		local policy=/usr/sbin/policy-rc.d made=
+		if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; made=1; fi
 		apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+		if [ -n "$made" ]; then rm -f "$policy"; fi
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
 		sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
 	else
