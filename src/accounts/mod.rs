@@ -337,8 +337,10 @@ impl Accounts {
         }
         self.take_client_token(client).await?;
         // An address that is not even well-formed matches no account; it
-        // is still counted, so it is answered exactly like any other.
-        let key = email::key_for_log_in(email).unwrap_or_else(|| email.to_lowercase());
+        // is still counted, so it is answered exactly like any other. A NUL
+        // cannot be stored in PostgreSQL text, so it is kept out of the key.
+        let key = email::key_for_log_in(email)
+            .unwrap_or_else(|| email.to_lowercase().replace('\0', "\u{fffd}"));
         let found: Option<(i64, String)> =
             sqlx::query_as("SELECT id, password_hash FROM users WHERE email_key = $1")
                 .bind(&key)

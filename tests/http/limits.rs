@@ -280,3 +280,13 @@ async fn a_request_whose_body_never_finishes_gets_408() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
 }
+
+#[tokio::test]
+async fn a_log_in_with_a_nul_in_the_address_is_an_unknown_address_on_every_database() {
+    let app = TestApp::spawn().await;
+    for email in ["a\0b@example.com", "\0", "ada@exa\0mple.com"] {
+        let reply = wrong_password(&app, email).await;
+        assert_eq!(reply.status, 401, "{email:?}: {}", reply.body);
+        assert_eq!(reply.body, "\"InvalidCredentials\"");
+    }
+}
