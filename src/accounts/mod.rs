@@ -158,7 +158,6 @@ const ACCOUNT_WRITE_LOCK: i64 = 0x6c65_7074_6f73_0001;
 #[derive(Clone)]
 pub struct Accounts {
     db: AnyPool,
-    backend: Backend,
     hasher: PasswordHasher,
     sessions: SessionPolicy,
     limits: RateLimits,
@@ -177,7 +176,6 @@ impl Accounts {
         outbox: mail::Outbox,
     ) -> Self {
         Self {
-            backend: Backend::of(&db),
             db,
             hasher,
             sessions,
@@ -570,7 +568,7 @@ impl Accounts {
     /// on every instance, released at commit or rollback. Log-ins, rate
     /// limits and page views do not take it: they are single statements.
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
-        match self.backend {
+        match Backend::of(&self.db) {
             Backend::Sqlite => self
                 .db
                 .begin_with("BEGIN IMMEDIATE")

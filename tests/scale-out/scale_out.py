@@ -25,7 +25,6 @@ import http.cookiejar
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
