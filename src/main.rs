@@ -1,5 +1,7 @@
 //! The server: read the configuration, open the database, build the router,
-//! serve until SIGINT or SIGTERM, then let in-flight requests finish.
+//! serve until SIGINT or SIGTERM, then let in-flight requests finish. Or,
+//! given a command (`users list`, `migrate`, …; see `--help`), operate on
+//! the database the server uses.
 
 /// Page rendering allocates and frees many small values per request, on
 /// whichever thread runs it; mimalloc's per-thread free lists serve that
@@ -11,9 +13,26 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use leptos_accounts::server::{self, Config};
+    use clap::Parser;
+    use leptos_accounts::server::{
+        self,
+        cli::{Cli, Command},
+        telemetry::{LogFormat, LogTarget},
+        Config,
+    };
 
-    server::telemetry::init();
+    let cli = Cli::parse();
+    match cli.command {
+        None | Some(Command::Serve) => {}
+        Some(command) => return server::cli::run(command, cli.json).await,
+    }
+    match LogFormat::from_env() {
+        Ok(format) => server::telemetry::init(format, LogTarget::Stdout, "info"),
+        Err(error) => {
+            eprintln!("configuration: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {

@@ -23,6 +23,15 @@ pub enum Event {
     SessionEnded,
     OtherSessionsEnded,
     AccountDeleted,
+    // Done by the site's operator through the admin command line.
+    AccountUnlocked,
+    SessionsRevoked,
+    AccountViewed,
+    UsersListed,
+    MailListed,
+    MailRetried,
+    DatabaseMigrated,
+    BackupMade,
 }
 
 impl Event {
@@ -44,6 +53,14 @@ impl Event {
             Self::SessionEnded => "session_ended",
             Self::OtherSessionsEnded => "other_sessions_ended",
             Self::AccountDeleted => "account_deleted",
+            Self::AccountUnlocked => "account_unlocked",
+            Self::SessionsRevoked => "sessions_revoked",
+            Self::AccountViewed => "account_viewed",
+            Self::UsersListed => "users_listed",
+            Self::MailListed => "mail_listed",
+            Self::MailRetried => "mail_retried",
+            Self::DatabaseMigrated => "database_migrated",
+            Self::BackupMade => "backup_made",
         }
     }
 
@@ -65,7 +82,29 @@ impl Event {
             "email_changed" => "Email address changed",
             "session_ended" => "Signed out another browser",
             "other_sessions_ended" => "Signed out everywhere else",
+            "account_unlocked" => "Log-in attempts unpaused",
+            "sessions_revoked" => "Signed out everywhere",
+            "account_viewed" => "Account details looked up",
+            "mail_retried" => "Mail to you sent again",
             _ => "Account activity",
+        }
+    }
+}
+
+/// Who acted: the person at a browser (signed in or not), or the site's
+/// operator through the admin command line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Actor {
+    #[default]
+    User,
+    Operator,
+}
+
+impl Actor {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Operator => "operator",
         }
     }
 }
@@ -75,6 +114,7 @@ impl Event {
 pub struct Client {
     pub ip: String,
     pub user_agent: String,
+    pub actor: Actor,
 }
 
 impl Client {
@@ -89,6 +129,17 @@ impl Client {
                 .filter(|c| !c.is_control())
                 .take(Self::MAX_USER_AGENT_CHARS)
                 .collect(),
+            actor: Actor::User,
+        }
+    }
+
+    /// The site's operator running `command` of the admin command line, as
+    /// the operating-system user `login`. There is no address: the audit
+    /// trail keeps the command and who ran it in place of a user agent.
+    pub fn operator(command: &str, login: &str) -> Self {
+        Self {
+            actor: Actor::Operator,
+            ..Self::new(String::new(), &format!("{command} (run by {login})"))
         }
     }
 }
@@ -100,30 +151,40 @@ pub struct Entry {
     pub kind: String,
     pub ip: String,
     pub user_agent: String,
+    /// [`Actor::code`]: who acted.
+    pub actor: String,
 }
 
 /// Writes an event. A failure to write is logged, not passed on: the audit
 /// trail must not turn a working log-in into an error page.
 pub async fn record(db: &AnyPool, event: Event, user_id: Option<i64>, client: &Client) {
     let written = sqlx::query(
-        "INSERT INTO audit_events (kind, user_id, ip, user_agent) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO audit_events (kind, user_id, ip, user_agent, actor) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(event.code())
     .bind(user_id)
     .bind(&client.ip)
     .bind(&client.user_agent)
+    .bind(client.actor.code())
     .execute(db)
     .await;
     if let Err(error) = written {
         tracing::error!("audit: could not record {}: {error}", event.code());
     }
-    tracing::info!(target: "audit", event = event.code(), user_id, ip = %client.ip);
+    tracing::info!(
+        target: "audit",
+        event = event.code(),
+        user_id,
+        ip = %client.ip,
+        actor = client.actor.code()
+    );
 }
 
 /// The latest `limit` events of a user, newest first.
 pub async fn recent(db: &AnyPool, user_id: i64, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as::<_, Entry>(
-        "SELECT at, kind, ip, user_agent FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT at, kind, ip, user_agent, actor FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)

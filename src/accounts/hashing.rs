@@ -16,7 +16,7 @@
 //! real one waits for at most the few hashes already under way.
 
 use std::sync::{
-    atomic::{AtomicU64, Ordering},
+    atomic::{AtomicU64, AtomicUsize, Ordering},
     mpsc, Arc, LazyLock, Mutex,
 };
 
@@ -59,6 +59,8 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct PasswordHasher {
     jobs: mpsc::SyncSender<Job>,
     skipped: Arc<AtomicU64>,
+    /// Jobs in line, not yet taken by a thread.
+    waiting: Arc<AtomicUsize>,
 }
 
 /// The default line length per hashing thread: with ~15 ms a hash, a full
@@ -90,7 +92,13 @@ impl PasswordHasher {
         Self {
             jobs,
             skipped: Arc::new(AtomicU64::new(0)),
+            waiting: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Jobs waiting in line for a hashing thread now.
+    pub fn queued(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Jobs dropped unworked because their requester had gone.
@@ -147,7 +155,9 @@ impl PasswordHasher {
     ) -> Result<T, AppError> {
         let (done, result) = oneshot::channel();
         let skipped = Arc::clone(&self.skipped);
+        let waiting = Arc::clone(&self.waiting);
         let job: Job = Box::new(move || {
+            waiting.fetch_sub(1, Ordering::Relaxed);
             // Nobody waits for the answer any more (the client hung up or
             // timed out): spend no time on it.
             if done.is_closed() {
@@ -156,7 +166,14 @@ impl PasswordHasher {
             }
             let _ = done.send(work());
         });
-        match self.jobs.try_send(job) {
+        // Counted before it is sent, so that a thread taking it at once
+        // never takes the count below zero.
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let sent = self.jobs.try_send(job);
+        if sent.is_err() {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+        match sent {
             Ok(()) => {}
             Err(mpsc::TrySendError::Full(_)) => {
                 tracing::warn!("password hashing queue is full: asking the client to retry");
@@ -257,15 +274,18 @@ mod tests {
             })
             .collect();
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(hasher.queued(), 2, "two wait while the thread is busy");
         assert_eq!(
             hasher.run(|| 1).await,
             Err(AppError::Busy { retry_after: 1 }),
             "the third in line is turned away"
         );
+        assert_eq!(hasher.queued(), 2, "one turned away is not in line");
         drop(release);
         for job in waiting {
             assert_eq!(job.await.unwrap(), Ok(1), "those in line are served");
         }
+        assert_eq!(hasher.queued(), 0, "the line is empty once all are served");
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 //! Security reasoning lives next to the code it concerns: the password
 //! policy in [`password`], hashing in [`hashing`], tokens in [`session`].
 
+pub mod admin;
 pub mod audit;
 pub mod device;
 pub mod email;
@@ -264,25 +265,7 @@ impl Accounts {
         // The account and the mail that verifies its address are written
         // together: one never exists without the other.
         let mut tx = self.begin().await?;
-        let inserted = sqlx::query_as::<_, User>(
-            "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, email, display_name, created_at, email_verified_at",
-        )
-        .bind(&email.email)
-        .bind(&email.key)
-        .bind(&password_hash)
-        .bind(&display_name)
-        .bind(crate::server::db::EMAIL_KEY_VERSION)
-        .fetch_one(&mut *tx)
-        .await;
-        let user = match inserted {
-            Ok(user) => user,
-            // Lost a race with another sign-up for the same address.
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                return Err(AppError::invalid(Problem::EmailTaken));
-            }
-            Err(error) => return Err(internal("create user", error)),
-        };
+        let user = insert_user(&mut tx, &email, &password_hash, &display_name, None).await?;
         links::mail_link(
             &mut tx,
             &self.outbox,
@@ -314,6 +297,22 @@ impl Accounts {
     /// browser's device cookie when it has signed in to this account
     /// before, else against the address (see [`limits`]).
     pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        remember: bool,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<SignedIn, AppError> {
+        let result = self
+            .check_log_in(email, password, remember, client, browser)
+            .await;
+        metrics::counter!("login_attempts_total", "outcome" => log_in_outcome(&result))
+            .increment(1);
+        result
+    }
+
+    async fn check_log_in(
         &self,
         email: &str,
         password: &str,
@@ -663,11 +662,58 @@ impl Accounts {
         .execute(&self.db)
         .await
         .map_err(|error| internal("create session", error))?;
+        metrics::counter!("sessions_created_total").increment(1);
         Ok(NewSession {
             token,
             persistent,
             max_age: self.sessions.lifetime,
         })
+    }
+}
+
+/// Writes a new account (its address `email` made by
+/// [`email::normalise`], its password already hashed) inside `tx`;
+/// `verified_at` is when its address was proven, if it has been. An
+/// address already taken is [`Problem::EmailTaken`], however the race
+/// with another sign-up went.
+async fn insert_user(
+    tx: &mut sqlx::AnyConnection,
+    email: &email::Normalised,
+    password_hash: &str,
+    display_name: &str,
+    verified_at: Option<i64>,
+) -> Result<User, AppError> {
+    let inserted = sqlx::query_as::<_, User>(
+        "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version, \
+         email_verified_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         RETURNING id, email, display_name, created_at, email_verified_at",
+    )
+    .bind(&email.email)
+    .bind(&email.key)
+    .bind(password_hash)
+    .bind(display_name)
+    .bind(crate::server::db::EMAIL_KEY_VERSION)
+    .bind(verified_at)
+    .fetch_one(&mut *tx)
+    .await;
+    match inserted {
+        Ok(user) => Ok(user),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            Err(AppError::invalid(Problem::EmailTaken))
+        }
+        Err(error) => Err(internal("create user", error)),
+    }
+}
+
+/// How a log-in ended, as the `login_attempts_total` metric counts it.
+fn log_in_outcome(result: &Result<SignedIn, AppError>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        Err(AppError::InvalidCredentials) => "bad_credentials",
+        Err(AppError::LogInLocked { .. } | AppError::TooManyAttempts { .. }) => "rate_limited",
+        Err(AppError::Busy { .. }) => "queue_full",
+        Err(AppError::Invalid(_)) => "invalid",
+        Err(_) => "error",
     }
 }
 

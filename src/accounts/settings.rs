@@ -496,6 +496,28 @@ impl Accounts {
         }
         self.require_sudo(current, password, client, browser)
             .await?;
+        self.remove_account(user_id, &current.user.email, &email_key)
+            .await?;
+        let nobody = Client::new(String::new(), "");
+        audit::record(&self.db, Event::AccountDeleted, None, &nobody).await;
+        let devices = browser
+            .device_cookie
+            .as_deref()
+            .map(|cookie| self.devices.read(cookie))
+            .unwrap_or_default();
+        Ok(self.devices.without(&devices, user_id))
+    }
+
+    /// Removes the account `user_id` (address `email`, key `email_key`)
+    /// and every row that names it, and mails the farewell notice: the
+    /// cascade [`Self::delete_account`] describes, for the user and for the
+    /// operator's `users delete` alike.
+    pub(super) async fn remove_account(
+        &self,
+        user_id: i64,
+        email: &str,
+        email_key: &str,
+    ) -> Result<(), AppError> {
         let now = now();
         let mut tx = self.begin().await?;
         let user_key = user_id.to_string();
@@ -506,7 +528,7 @@ impl Accounts {
                     "DELETE FROM login_attempts WHERE key = 'address:' || $1 \
                      OR key LIKE 'device:' || $2 || ':%'",
                 )
-                .bind(&email_key)
+                .bind(email_key)
                 .bind(&user_key),
             ),
             (
@@ -516,13 +538,13 @@ impl Accounts {
             ),
             (
                 "pending sign-ups",
-                sqlx::query("DELETE FROM pending_signups WHERE email_key = $1").bind(&email_key),
+                sqlx::query("DELETE FROM pending_signups WHERE email_key = $1").bind(email_key),
             ),
             (
                 "mail",
                 sqlx::query("DELETE FROM outbox WHERE user_id = $1 OR recipient = $2")
                     .bind(user_id)
-                    .bind(&current.user.email),
+                    .bind(email),
             ),
             (
                 "audit events",
@@ -549,10 +571,7 @@ impl Accounts {
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("delete user", error))?;
-        let farewell = self
-            .outbox
-            .letters
-            .account_deleted(&current.user.email, &date_time(now));
+        let farewell = self.outbox.letters.account_deleted(email, &date_time(now));
         self.outbox
             .enqueue(&mut tx, None, &farewell, now)
             .await
@@ -561,14 +580,7 @@ impl Accounts {
             .await
             .map_err(|error| internal("commit deletion", error))?;
         self.outbox.ring();
-        let nobody = Client::new(String::new(), "");
-        audit::record(&self.db, Event::AccountDeleted, None, &nobody).await;
-        let devices = browser
-            .device_cookie
-            .as_deref()
-            .map(|cookie| self.devices.read(cookie))
-            .unwrap_or_default();
-        Ok(self.devices.without(&devices, user_id))
+        Ok(())
     }
 
     /// How long sudo mode lasts.

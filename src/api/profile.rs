@@ -49,18 +49,30 @@ impl FromFields for UpdateDisplayName {
 /// signed in.
 #[server(prefix = "/api/profile", endpoint = "activity")]
 pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
-    use crate::accounts::Event;
+    use crate::accounts::{audit::Actor, Event};
     use crate::server::web;
 
     let user = web::current_user().ok_or(AppError::NotSignedIn)?;
     let entries = web::accounts()?.recent_activity(user.id).await?;
     Ok(entries
         .into_iter()
-        .map(|entry| Activity {
-            at: web::utc_date_time(entry.at),
-            what: Event::describe(&entry.kind).to_owned(),
-            ip: entry.ip,
-            device: entry.user_agent,
+        .map(|entry| {
+            // The operator's own login and command are not the user's to see.
+            let by_operator = entry.actor == Actor::Operator.code();
+            Activity {
+                at: web::utc_date_time(entry.at),
+                what: Event::describe(&entry.kind).to_owned(),
+                ip: if by_operator {
+                    "by the site's operator".to_owned()
+                } else {
+                    entry.ip
+                },
+                device: if by_operator {
+                    String::new()
+                } else {
+                    entry.user_agent
+                },
+            }
         })
         .collect())
 }

@@ -31,8 +31,15 @@
 //! | `MAIL_RETRY_SECONDS` | `30` | wait before retrying a mail the server did not take; doubles with each failure, up to an hour apart, for 24 hours |
 //! | `SIGNUP_MODE` | `open` | `open`: accounts start at once, addresses are verified by mail; `verify-first`: accounts start when the mailed link is used, and sign-up never tells whether an address is registered |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
+//! | `LOG_FORMAT` | `text` | `json`: one JSON object per log line, for log collectors |
+//! | `METRICS_ADDR` | off | address of the Prometheus listener (`/metrics`), e.g. `127.0.0.1:9100`; never the site's own |
 
-use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    net::{IpAddr, SocketAddr},
+    str::FromStr,
+    time::Duration,
+};
 
 use leptos::prelude::{get_configuration, LeptosOptions};
 
@@ -75,6 +82,9 @@ pub struct Config {
     /// A request still unanswered after this long gets 408 and is dropped:
     /// a client that sends its body slowly cannot hold a connection forever.
     pub request_timeout: Duration,
+    /// Where Prometheus scrapes `/metrics`, if anywhere: a listener of its
+    /// own, never the site's.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// The default for [`Config::request_timeout`].
@@ -189,6 +199,9 @@ impl Config {
             }
             Some(seconds) => Duration::from_secs(seconds),
         };
+        let metrics_addr = var("METRICS_ADDR")?
+            .map(|value| parse_metrics_addr(&value, leptos_options.site_addr))
+            .transpose()?;
         let smtp = var("SMTP_URL")?.map(parse_smtp_url).transpose()?;
         let mail_from = match var("MAIL_FROM")? {
             Some(from) => parse_mail_from(&from)?,
@@ -233,6 +246,7 @@ impl Config {
             retention,
             trusted_proxies,
             request_timeout,
+            metrics_addr,
         })
     }
 
@@ -256,6 +270,7 @@ impl Config {
             retention: RetentionPolicy::default(),
             trusted_proxies: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            metrics_addr: None,
         }
     }
 
@@ -295,6 +310,27 @@ fn parse_mail_from(from: &str) -> Result<String, ConfigError> {
 
 /// `Leptos Accounts <no-reply@HOST>` for the origin's host name (or
 /// `localhost` for an IP address, which is not a mail domain).
+/// `METRICS_ADDR`: an address and port that is not the site's. Metrics
+/// tell how the server is used; only the operator's Prometheus should read
+/// them, so they never share the public listener.
+fn parse_metrics_addr(value: &str, site: SocketAddr) -> Result<SocketAddr, ConfigError> {
+    let addr: SocketAddr = value.trim().parse().map_err(|_| {
+        ConfigError(format!(
+            "METRICS_ADDR must be an address and port such as 127.0.0.1:9100, not {:?}",
+            value.chars().take(60).collect::<String>()
+        ))
+    })?;
+    let overlaps = addr.port() == site.port()
+        && (addr.ip() == site.ip() || addr.ip().is_unspecified() || site.ip().is_unspecified());
+    if overlaps && addr.port() != 0 {
+        return Err(ConfigError(format!(
+            "METRICS_ADDR ({addr}) must not be the site's address ({site}): metrics get a \
+             listener of their own"
+        )));
+    }
+    Ok(addr)
+}
+
 pub fn default_mail_from(origin: &str) -> String {
     let host = origin
         .split_once("://")
@@ -390,6 +426,25 @@ mod tests {
         assert!(parse_origin("example.com").is_err());
         assert!(parse_origin("https://example.com/app").is_err());
         assert!(parse_origin("ftp://example.com").is_err());
+    }
+
+    #[test]
+    fn metrics_never_share_the_site_listener() {
+        let site: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        assert_eq!(
+            parse_metrics_addr("127.0.0.1:9100", site).unwrap(),
+            "127.0.0.1:9100".parse::<SocketAddr>().unwrap()
+        );
+        assert!(parse_metrics_addr("127.0.0.1:3000", site).is_err());
+        assert!(parse_metrics_addr("0.0.0.0:3000", site).is_err());
+        let everywhere: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert!(parse_metrics_addr("10.0.0.5:3000", everywhere).is_err());
+        // Another interface on the same port is another listener.
+        assert!(parse_metrics_addr("10.0.0.5:3000", site).is_ok());
+        assert!(parse_metrics_addr("9100", site)
+            .unwrap_err()
+            .to_string()
+            .contains("127.0.0.1:9100"));
     }
 
     #[test]

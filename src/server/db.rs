@@ -108,14 +108,21 @@ pub async fn connect(url: &str) -> Result<AnyPool, ServeError> {
 }
 
 /// Opens (for SQLite, creating if needed) the database at `url` and applies
-/// any pending migrations. Migrations take a lock (PostgreSQL: an advisory
-/// lock), so instances starting at once apply each exactly once.
+/// any pending migrations (see [`open`] and [`migrate`]).
+pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<AnyPool, ServeError> {
+    let pool = open(url, settings).await?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Opens (for SQLite, creating if needed) the database at `url`, without
+/// touching its schema.
 ///
 /// SQLite: WAL journaling lets page reads run while a write is in progress;
 /// `synchronous = NORMAL` is durable under WAL except for the last
 /// transactions before a power loss; foreign keys must be switched on per
 /// connection.
-pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<AnyPool, ServeError> {
+pub async fn open(url: &str, settings: &PoolSettings) -> Result<AnyPool, ServeError> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of_url(url).ok_or_else(|| {
         ServeError::Database(sqlx::Error::Configuration(
@@ -160,20 +167,45 @@ pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<AnyPool,
             options = options.idle_timeout(settings.idle_timeout());
         }
     }
+    options.connect(&url).await.map_err(ServeError::Database)
+}
+
+/// A migration that [`migrate`] applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub version: i64,
+    pub description: String,
+}
+
+/// Applies the pending migrations of `pool`'s database and returns them
+/// (none when it was up to date). Migrations take a lock (PostgreSQL: an
+/// advisory lock), so instances starting at once apply each exactly once.
+/// Then brings email keys made under an older rule up to date.
+pub async fn migrate(pool: &AnyPool) -> Result<Vec<Applied>, ServeError> {
+    let backend = Backend::of(pool);
+    let before = applied_versions(pool).await;
     // SQLite has no lock that spans the migrator's transactions: instances
     // starting at once on one file take turns through a lock file beside it.
     let migration_lock = match backend {
-        Backend::Sqlite => Some(lock_file(&url).await?),
+        Backend::Sqlite => Some(lock_file(pool.connect_options().database_url.as_str()).await?),
         Backend::Postgres => None,
     };
-    let pool = options.connect(&url).await.map_err(ServeError::Database)?;
     backend
         .migrator()
-        .run(&pool)
+        .run(pool)
         .await
         .map_err(ServeError::Migrate)?;
     drop(migration_lock);
-    let collisions = rekey_emails(&pool).await.map_err(ServeError::Database)?;
+    let applied = backend
+        .migrator()
+        .iter()
+        .filter(|migration| !before.contains(&migration.version))
+        .map(|migration| Applied {
+            version: migration.version,
+            description: migration.description.to_string(),
+        })
+        .collect();
+    let collisions = rekey_emails(pool).await.map_err(ServeError::Database)?;
     for collision in &collisions {
         tracing::error!(
             "accounts {} and {} have the same email address once normalised; account {} \
@@ -183,7 +215,15 @@ pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<AnyPool,
             collision.unchanged
         );
     }
-    Ok(pool)
+    Ok(applied)
+}
+
+/// The versions of the migrations already applied (none on a new database).
+async fn applied_versions(pool: &AnyPool) -> Vec<i64> {
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default()
 }
 
 /// Waits for, then holds, the migration lock of the SQLite database at

@@ -221,6 +221,9 @@ async fn record(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let attempts = mail.attempts + 1;
+    if outcome.is_ok() {
+        metrics::counter!("mail_sent_total").increment(1);
+    }
     let query = match outcome {
         Ok(()) => sqlx::query(
             "UPDATE outbox SET sent_at = $1, attempts = $2, claimed_until = 0, last_error = NULL \
@@ -238,6 +241,7 @@ async fn record(
             let error: String = error.chars().take(500).collect();
             let next = now + retry_delay(attempts, first_retry);
             if permanent || next - mail.created_at > GIVE_UP_SECS {
+                metrics::counter!("mail_send_failures_total", "outcome" => "given_up").increment(1);
                 tracing::error!(
                     mail = mail.id,
                     attempts,
@@ -254,6 +258,7 @@ async fn record(
                 .bind(mail.id)
                 .bind(claim)
             } else {
+                metrics::counter!("mail_send_failures_total", "outcome" => "retrying").increment(1);
                 tracing::warn!(
                     mail = mail.id,
                     attempts,

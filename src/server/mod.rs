@@ -1,12 +1,14 @@
 //! Server-only pieces: configuration, the database, the axum router,
 //! request logging and shutdown. Nothing here reaches the browser bundle.
 
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod document;
 pub mod health;
 pub mod mailbox;
 pub mod mailer;
+pub mod metrics;
 pub mod middleware;
 pub mod security;
 pub mod site;
@@ -52,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))
+        .route_layer(axum::middleware::from_fn(telemetry::remember_route))
         // The site's files (embedded in a release binary, else from the
         // site root); anything else renders the not-found page with 404.
         .fallback(site::files_or_not_found)
@@ -84,7 +87,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ))
-        .layer(axum::middleware::from_fn(telemetry::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::log_request,
+        ))
         .with_state(state)
 }
 
@@ -111,6 +117,7 @@ pub enum ServeError {
     Bind(std::net::SocketAddr, std::io::Error),
     Io(std::io::Error),
     Mail(String),
+    Metrics(String),
 }
 
 impl fmt::Display for ServeError {
@@ -121,6 +128,7 @@ impl fmt::Display for ServeError {
             Self::Bind(addr, error) => write!(f, "could not listen on {addr}: {error}"),
             Self::Io(error) => write!(f, "server error: {error}"),
             Self::Mail(error) => write!(f, "mail settings: {error}"),
+            Self::Metrics(error) => f.write_str(error),
         }
     }
 }
@@ -146,6 +154,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         // picks one only now).
         config.public_origin = format!("http://{local_addr}");
     }
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(metrics::bind(addr).await?),
+        None => None,
+    };
     let retention =
         accounts::retention::spawn(db.clone(), config.retention, config.sessions, config.limits);
     let state = AppState::new(config, db.clone())
@@ -176,6 +188,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         }
     };
 
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let handle = metrics::install().map_err(ServeError::Metrics)?;
+            let addr = listener.local_addr().map_err(ServeError::Io)?;
+            tracing::info!("metrics on http://{addr}/metrics");
+            Some(metrics::spawn(listener, handle, state.clone()))
+        }
+        None => None,
+    };
+
     tracing::info!("listening on http://{local_addr}");
     axum::serve(
         listener,
@@ -186,6 +208,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     .map_err(ServeError::Io)?;
 
     retention.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     if let Some(mail_sender) = mail_sender {
         mail_sender.abort();
     }

@@ -1,33 +1,209 @@
-//! Logs and shutdown signals.
+//! Logs, request ids and shutdown signals.
+//!
+//! Every request gets an id: the one a trusted proxy sent in
+//! `X-Request-Id` (nginx's `$request_id`), else a new random one. It is
+//! returned in `X-Request-Id` and carried by every log line written while
+//! the request is served, so a user's report, the proxy's access log and
+//! this server's log meet on one value.
+//!
+//! Log lines name a request by its route pattern (`/reset-password`), never
+//! its query string: links carry their token there.
 
-use std::{io::IsTerminal, time::Instant};
+use std::{
+    io::IsTerminal,
+    net::{IpAddr, SocketAddr},
+    time::Instant,
+};
 
-use axum::{extract::Request, middleware::Next, response::Response};
+use axum::{
+    extract::{ConnectInfo, MatchedPath, Request, State},
+    http::HeaderValue,
+    middleware::Next,
+    response::Response,
+};
+use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-/// Sends `tracing` output to stdout, filtered by `RUST_LOG` (default `info`).
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+use super::{metrics as server_metrics, AppState};
+
+/// The header that carries a request's id.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One readable line per event (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
-/// One log line per request: method, path, status and time to the response
-/// head. The query string is left out: it may carry personal data.
-pub async fn log_request(request: Request, next: Next) -> Response {
+impl LogFormat {
+    /// `LOG_FORMAT`: `text` (the default) or `json`.
+    pub fn from_env() -> Result<Self, String> {
+        Self::parse(std::env::var("LOG_FORMAT").ok().as_deref())
+    }
+
+    fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value {
+            None | Some("" | "text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(other) => Err(format!(
+                "LOG_FORMAT must be text or json, not {:?}",
+                other.chars().take(40).collect::<String>()
+            )),
+        }
+    }
+}
+
+/// Where log lines go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogTarget {
+    /// The server's own output.
+    Stdout,
+    /// Beside a command's output, which scripts read from stdout.
+    Stderr,
+}
+
+/// Sends `tracing` output to `target` in `format`, filtered by `RUST_LOG`
+/// (else `default_filter`).
+pub fn init(format: LogFormat, target: LogTarget, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match (format, target) {
+        (LogFormat::Text, LogTarget::Stdout) => {
+            builder.with_ansi(std::io::stdout().is_terminal()).init()
+        }
+        (LogFormat::Text, LogTarget::Stderr) => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init(),
+        (LogFormat::Json, LogTarget::Stdout) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        (LogFormat::Json, LogTarget::Stderr) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+}
+
+/// The route a response was served by, as the router matched it.
+#[derive(Clone, Debug)]
+struct Route(MatchedPath);
+
+/// Remembers, on the response, which route pattern served the request:
+/// the router knows it only inside, [`log_request`] needs it outside.
+pub async fn remember_route(request: Request, next: Next) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(matched) = matched {
+        response.extensions_mut().insert(Route(matched));
+    }
+    response
+}
+
+/// Gives the request its id, serves it inside a span that carries the id,
+/// returns the id in `X-Request-Id`, counts and times the request by route
+/// and status class, and writes one log line: method, route, status and
+/// time to the response head.
+pub async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let id = request_id(&request, &state.config.trusted_proxies);
     let method = request.method().clone();
+    // Site files and unknown paths have no route; their path is logged,
+    // without the query string.
     let path = request.uri().path().to_owned();
     let started = Instant::now();
-    let response = next.run(request).await;
-    tracing::info!(
-        target: "http",
-        "{method} {path} {} {:.1}ms",
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = next.run(request).instrument(span).await;
+    let elapsed = started.elapsed();
+    let status = response.status();
+    let route = response
+        .extensions()
+        .get::<Route>()
+        .map(|route| route.0.as_str().to_owned());
+    server_metrics::request_served(route.as_deref(), status, elapsed);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    let millis = elapsed.as_secs_f64() * 1000.0;
+    match &route {
+        Some(route) => tracing::info!(
+            target: "http",
+            request_id = %id,
+            method = %method,
+            route = %route,
+            status = status.as_u16(),
+            ms = millis,
+            "{method} {route} {} {millis:.1}ms",
+            status.as_u16(),
+        ),
+        None => {
+            let path: String = path.chars().take(200).collect();
+            tracing::info!(
+                target: "http",
+                request_id = %id,
+                method = %method,
+                path = %path,
+                status = status.as_u16(),
+                ms = millis,
+                "{method} {path} {} {millis:.1}ms",
+                status.as_u16(),
+            );
+        }
+    }
     response
+}
+
+/// The id a trusted proxy gave the request, when it is a plausible one
+/// (1 to 64 letters, digits, `-`, `_` or `.`), else a new random one: 32
+/// hexadecimal digits, as nginx makes them. An id from anyone else is
+/// ignored, so that a client cannot plant one in the logs.
+fn request_id(request: &Request, trusted_proxies: &[IpAddr]) -> String {
+    let from_proxy = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|peer| trusted_proxies.contains(&peer.0.ip().to_canonical()));
+    if from_proxy {
+        let given = request
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|value| value.to_str().ok())
+            .filter(|id| is_plausible_id(id));
+        if let Some(id) = given {
+            return id.to_owned();
+        }
+    }
+    new_request_id()
+}
+
+fn is_plausible_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// 128 random bits in hexadecimal.
+pub fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    // Without randomness an id is still useful as a counter would be; the
+    // clock stands in (it never happens on a working system).
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        bytes = nanos.to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -55,4 +231,38 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_32_hex_digits_and_differ() {
+        let first = new_request_id();
+        assert_eq!(first.len(), 32);
+        assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(first, new_request_id());
+    }
+
+    #[test]
+    fn only_plain_short_ids_are_taken_from_a_proxy() {
+        assert!(is_plausible_id("9f1c2e7a0b3d4c5e6f708192a3b4c5d6"));
+        assert!(is_plausible_id("req-42.a_b"));
+        assert!(!is_plausible_id(""));
+        assert!(!is_plausible_id(&"a".repeat(65)));
+        assert!(!is_plausible_id("id with spaces"));
+        assert!(!is_plausible_id("id\nforged log line"));
+        assert!(!is_plausible_id("\"quoted\""));
+    }
+
+    #[test]
+    fn log_format_is_text_unless_json_is_asked_for() {
+        assert_eq!(LogFormat::parse(None), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some("text")), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some("json")), Ok(LogFormat::Json));
+        assert!(LogFormat::parse(Some("JSON lines"))
+            .unwrap_err()
+            .contains("text or json"));
+    }
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod abuse;
 mod accounts;
+mod admin;
 mod database;
 mod deployment;
 mod email;
