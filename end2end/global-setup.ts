@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type WriteStream,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,8 +23,12 @@ import path from "node:path";
 //   "listening on http://ADDR", which we read back;
 // - with a fresh SQLite file in a temporary directory;
 // - sending mail over SMTP to MailDev on free ports, whose HTTP API the
-//   tests read (MAILDEV_URL).
-// Returns the teardown, which stops the server and removes the database.
+//   tests read (MAILDEV_URL);
+// - logging everything (RUST_LOG=debug; JSON for the first, plain text for
+//   the second) to files in the temporary directory.
+// Returns the teardown, which stops the servers, checks that their logs
+// hold none of the secrets the tests noted (E2E_SECRETS_FILE: passwords,
+// tokens, cookies), and removes the temporary directory.
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = path.resolve(__dirname, "..");
   const binary =
@@ -28,6 +42,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const deployed = path.join(deployDir, "leptos_accounts");
   copyFileSync(binary, deployed);
   process.env.APP_DEPLOY_DIR = deployDir;
+  const secretsFile = path.join(dataDir, "secrets.jsonl");
+  writeFileSync(secretsFile, "");
+  process.env.E2E_SECRETS_FILE = secretsFile;
 
   // A real SMTP server that keeps what it receives and lists it over HTTP.
   const smtpPort = await freePort();
@@ -46,18 +63,82 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     startServer(deployed, deployDir, `${dataDir}/${name}.db`, { SMTP_URL: smtpUrl, ...settings });
   // Sudo mode lasts no time here, so every settings action shows the
   // password prompt a user meets once it has lapsed.
-  const main = await start("e2e", { SUDO_MINUTES: "0" });
+  const main = await start("e2e", { SUDO_MINUTES: "0", LOG_FORMAT: "json" });
   process.env.APP_BASE_URL = main.baseUrl;
   // The same product with SIGNUP_MODE=verify-first, for its sign-up tests.
-  const verifyFirst = await start("verify-first", { SIGNUP_MODE: "verify-first" });
+  const verifyFirst = await start("verify-first", { SIGNUP_MODE: "verify-first", LOG_FORMAT: "text" });
   process.env.APP_VERIFY_FIRST_URL = verifyFirst.baseUrl;
 
   return async () => {
-    await stop(main.server);
-    await stop(verifyFirst.server);
-    await stop(maildev);
-    rmSync(dataDir, { recursive: true, force: true });
+    try {
+      for (const started of [main, verifyFirst]) {
+        await stop(started.server);
+        await closed(started.log);
+      }
+      await stop(maildev);
+      checkLogsHoldNoSecrets([main.logFile, verifyFirst.logFile], secretsFile);
+    } finally {
+      if (process.env.E2E_KEEP_LOGS) {
+        console.log(`server logs kept in ${dataDir}`);
+      } else {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
   };
+}
+
+/**
+ * Fails the run if a server log holds any secret the tests noted, as it
+ * was sent or as a log might spell it (URL- or form-encoded). The check
+ * first makes sure it has something to check: logs with the requests in
+ * them, and passwords, tokens and cookies from the tests.
+ */
+function checkLogsHoldNoSecrets(logFiles: string[], secretsFile: string): void {
+  const secrets = readFileSync(secretsFile, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as { kind: string; value: string });
+  for (const kind of ["password", "token", "cookie"]) {
+    if (!secrets.some((secret) => secret.kind === kind)) {
+      throw new Error(`no-secrets check: the tests noted no ${kind}; the check cannot be trusted`);
+    }
+  }
+  const logs = logFiles.map((file) => ({ file, text: readFileSync(file, "utf8") }));
+  for (const { file, text } of logs) {
+    if (!text.includes("/api/auth/")) {
+      throw new Error(`no-secrets check: ${file} does not record the test run's requests`);
+    }
+  }
+  const all = logs.map(({ text }) => text).join("\n");
+  for (const route of ["/api/auth/login", "/api/auth/password-reset/confirm", "/reset-password"]) {
+    if (!all.includes(route)) {
+      throw new Error(`no-secrets check: the server logs do not record ${route}`);
+    }
+  }
+  const leaks: string[] = [];
+  for (const { kind, value } of secrets) {
+    const spellings = new Set([
+      value,
+      encodeURIComponent(value),
+      new URLSearchParams({ x: value }).toString().slice(2),
+    ]);
+    for (const { file, text } of logs) {
+      for (const spelling of spellings) {
+        const at = text.indexOf(spelling);
+        if (at >= 0) {
+          const start = text.lastIndexOf("\n", at) + 1;
+          const end = text.indexOf("\n", at);
+          const line = text.slice(start, end < 0 ? undefined : end);
+          leaks.push(`a ${kind} in ${path.basename(file)}: ${line.slice(0, 300)}`);
+        }
+      }
+    }
+  }
+  if (leaks.length > 0) {
+    throw new Error(`secrets in the server log:\n${leaks.join("\n")}`);
+  }
+  const bytes = logs.reduce((sum, { text }) => sum + text.length, 0);
+  console.log(`no-secrets check: ${secrets.length} secrets, none in ${bytes} bytes of server log`);
 }
 
 /** Starts the server binary on a free port with database file `database`. */
@@ -66,7 +147,7 @@ async function startServer(
   workingDir: string,
   database: string,
   settings: Record<string, string>,
-): Promise<{ server: ChildProcess; baseUrl: string }> {
+): Promise<{ server: ChildProcess; baseUrl: string; log: WriteStream; logFile: string }> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.LEPTOS_SITE_ROOT;
   const server = spawn(binary, [], {
@@ -82,16 +163,28 @@ async function startServer(
       AUTH_RATE_PER_MINUTE: "10000",
       // A long first back-off keeps the "paused" test independent of speed.
       LOGIN_BACKOFF_BASE_SECONDS: "30",
-      RUST_LOG: process.env.RUST_LOG ?? "warn,leptos_accounts=info",
+      // Everything the server and its libraries say, so that the
+      // no-secrets check reads the most a log could ever hold.
+      RUST_LOG: process.env.RUST_LOG ?? "debug",
       NO_COLOR: "1",
       ...settings,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  server.stderr?.on("data", (chunk) => process.stderr.write(chunk));
+  const logFile = database.replace(/\.db$/, ".log");
+  const log = createWriteStream(logFile);
+  server.stdout?.on("data", (chunk) => log.write(chunk));
+  server.stderr?.on("data", (chunk) => {
+    log.write(chunk);
+    process.stderr.write(chunk);
+  });
   const baseUrl = await listeningAddress(server);
   await waitForHealth(baseUrl);
-  return { server, baseUrl };
+  return { server, baseUrl, log, logFile };
+}
+
+function closed(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.end(resolve));
 }
 
 function listeningAddress(server: ChildProcess): Promise<string> {
@@ -147,7 +240,8 @@ function stop(server: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (server.exitCode !== null) return resolve();
     const killer = setTimeout(() => server.kill("SIGKILL"), 10_000);
-    server.on("exit", () => {
+    // "close": exited, and its output read to the end.
+    server.on("close", () => {
       clearTimeout(killer);
       resolve();
     });

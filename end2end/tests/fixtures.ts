@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import { test as base, expect, type Page } from "@playwright/test";
 
 // Every test fails if the page logs a console error or throws. Expected
@@ -5,7 +6,12 @@ import { test as base, expect, type Page } from "@playwright/test";
 // document that is the not-found page, and an API call that reports a
 // user's mistake (401, 409, 422, 429). A missing script, stylesheet or
 // WASM file, or any 5xx, still fails the test.
-export const test = base.extend<{ consoleErrors: string[] }>({
+//
+// Every test also notes the secrets its browser sent or received (what
+// was typed in password fields, the tokens of mailed links, cookie
+// values) in E2E_SECRETS_FILE; after the run, global-setup's teardown
+// fails it if any of them is in the server's log.
+export const test = base.extend<{ consoleErrors: string[]; secretsSeen: void }>({
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
@@ -29,6 +35,48 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       page.on("pageerror", (error) => errors.push(error.message));
       await use(errors);
       expect(errors, "console errors on the page").toEqual([]);
+    },
+    { auto: true },
+  ],
+  secretsSeen: [
+    async ({ page, context }, use) => {
+      const seen = new Map<string, string>();
+      const keep = (kind: string, value: string | null | undefined) => {
+        // Shorter values are a wrong password's length, not a secret's.
+        if (value && value.length >= 12) seen.set(value, kind);
+      };
+      page.on("request", (request) => {
+        keep("token", new URL(request.url()).searchParams.get("token"));
+        const body = request.postData();
+        const type = request.headers()["content-type"] ?? "";
+        if (body && type.includes("application/x-www-form-urlencoded")) {
+          for (const [name, value] of new URLSearchParams(body)) {
+            if (name.includes("password")) keep("password", value);
+            if (name.includes("token")) keep("token", value);
+          }
+        }
+      });
+      const reading: Promise<void>[] = [];
+      page.on("response", (response) => {
+        reading.push(
+          response
+            .headerValues("set-cookie")
+            .then((cookies) => {
+              for (const cookie of cookies) {
+                keep("cookie", cookie.split(";")[0].split("=").slice(1).join("="));
+              }
+            })
+            .catch(() => {}),
+        );
+      });
+      await use();
+      await Promise.all(reading);
+      for (const cookie of await context.cookies()) keep("cookie", cookie.value);
+      const file = process.env.E2E_SECRETS_FILE;
+      if (file && seen.size > 0) {
+        const lines = [...seen].map(([value, kind]) => JSON.stringify({ kind, value }));
+        appendFileSync(file, lines.join("\n") + "\n");
+      }
     },
     { auto: true },
   ],

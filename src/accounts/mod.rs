@@ -705,6 +705,17 @@ async fn insert_user(
     }
 }
 
+/// Every outcome [`log_in_outcome`] names, so that each series exists
+/// (at zero) from the start and a dashboard's rate of it is never empty.
+pub const LOG_IN_OUTCOMES: [&str; 6] = [
+    "success",
+    "bad_credentials",
+    "rate_limited",
+    "queue_full",
+    "invalid",
+    "error",
+];
+
 /// How a log-in ended, as the `login_attempts_total` metric counts it.
 fn log_in_outcome(result: &Result<SignedIn, AppError>) -> &'static str {
     match result {

@@ -41,7 +41,22 @@ pub fn install() -> Result<&'static PrometheusHandle, String> {
         .and_then(PrometheusBuilder::install_recorder)
         .map_err(|error| format!("metrics: {error}"))?;
     describe();
+    start_counters_at_zero();
     Ok(HANDLE.get_or_init(|| handle))
+}
+
+/// Makes every counter series exist from the start, so that alerts on a
+/// rate (log-ins turned away, mail given up on) see a zero rather than no
+/// data until the first event.
+fn start_counters_at_zero() {
+    for outcome in crate::accounts::LOG_IN_OUTCOMES {
+        counter!("login_attempts_total", "outcome" => outcome).absolute(0);
+    }
+    counter!("sessions_created_total").absolute(0);
+    counter!("mail_sent_total").absolute(0);
+    for outcome in ["retrying", "given_up"] {
+        counter!("mail_send_failures_total", "outcome" => outcome).absolute(0);
+    }
 }
 
 fn describe() {

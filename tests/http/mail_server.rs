@@ -1,13 +1,14 @@
-//! Real processes for the mail tests: MailDev (an SMTP server that keeps
-//! what it receives and lists it over HTTP, installed by `make test` from
-//! npm) and the server binary itself.
+//! Real processes: MailDev (an SMTP server that keeps what it receives
+//! and lists it over HTTP, installed by `make test` from npm) and the
+//! server binary itself, with its log.
 
+use crate::support::{send_blocking, Reply};
 use std::{
     io::{BufRead, BufReader},
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::mpsc,
+    sync::{mpsc, Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -155,9 +156,13 @@ impl Drop for MailDev {
 pub struct ServerProcess {
     child: Child,
     pub origin: String,
+    /// Every line the server wrote, to stdout and stderr, so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
+    /// Starts it on SQLite file `database`; `settings` are environment
+    /// variables that add to or override the defaults (`RUST_LOG=info`).
     pub fn start(database: &Path, settings: &[(&str, String)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_leptos_accounts"));
         command
@@ -166,24 +171,52 @@ impl ServerProcess {
             .env("LEPTOS_SITE_ROOT", site_root())
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
-            .stdout(Stdio::piped());
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (name, value) in settings {
             command.env(name, value);
         }
         let mut child = command.spawn().expect("start the server binary");
-        let stdout = child.stdout.take().expect("server output");
+        let log = Arc::new(Mutex::new(Vec::new()));
         let (sender, address) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(address) = line.split("listening on ").nth(1) {
-                    let _ = sender.send(address.trim().to_owned());
-                }
-            }
-        });
+        let stdout = child.stdout.take().expect("server output");
+        let stderr = child.stderr.take().expect("server errors");
+        keep_lines(stdout, Arc::clone(&log), Some(sender));
+        keep_lines(stderr, Arc::clone(&log), None);
         let origin = address
             .recv_timeout(Duration::from_secs(30))
             .expect("the server starts");
-        Self { child, origin }
+        Self { child, origin, log }
+    }
+
+    /// Every line the server has written so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Waits until a line of the log passes `test`; returns that line.
+    pub fn wait_for_line(&self, test: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.log().into_iter().find(|line| test(line)) {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such line in the server log:\n{}",
+                self.log().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The metrics listener's URL, when `METRICS_ADDR` was set.
+    pub fn metrics_url(&self) -> String {
+        let line = self.wait_for_line(|line| line.contains("metrics on http://"));
+        format!(
+            "http://{}/metrics",
+            address_after(&line, "metrics on http://")
+        )
     }
 
     /// Stops it as a crash or `kill -9` would: no chance to tidy up.
@@ -192,22 +225,84 @@ impl ServerProcess {
         let _ = self.child.wait();
     }
 
+    /// Stops it as systemd does (SIGTERM) and waits for it to exit.
+    pub fn stop(mut self) {
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("send SIGTERM");
+        assert!(stopped.success());
+        let status = self.child.wait().expect("the server exits");
+        assert!(status.success(), "{status}");
+    }
+
     /// POSTs a form as an API client; returns the status.
     pub fn post(&self, path: &str, body: &str) -> u16 {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        agent
-            .post(&format!("{}{path}", self.origin))
-            .header("origin", &self.origin)
-            .header("accept", "application/json")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(body)
-            .expect("answer")
-            .status()
-            .as_u16()
+        self.post_form(path, body, None).status
     }
+
+    /// POSTs a form as an API client, with `cookie` if given.
+    pub fn post_form(&self, path: &str, body: &str, cookie: Option<&str>) -> Reply {
+        let mut headers = vec![
+            ("origin".to_owned(), self.origin.clone()),
+            ("accept".to_owned(), "application/json".to_owned()),
+            (
+                "content-type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+        ];
+        headers.extend(cookie.map(|cookie| ("cookie".to_owned(), cookie.to_owned())));
+        self.send("POST", path, &headers, Some(body.as_bytes().to_vec()))
+    }
+
+    /// GETs `path` with `headers`.
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        self.send("GET", path, &headers, None)
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        send_blocking(method, &format!("{}{path}", self.origin), headers, body)
+    }
+}
+
+/// Keeps the lines `output` writes in `log`; sends the origin the server
+/// says it listens on to `started`.
+fn keep_lines(
+    output: impl std::io::Read + Send + 'static,
+    log: Arc<Mutex<Vec<String>>>,
+    started: Option<mpsc::Sender<String>>,
+) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            if line.contains("listening on http://") {
+                if let Some(started) = &started {
+                    let address = address_after(&line, "listening on http://");
+                    let _ = started.send(format!("http://{address}"));
+                }
+            }
+            log.lock().expect("log").push(line);
+        }
+    });
+}
+
+/// The `host:port` that follows `marker` in a log line, plain or JSON.
+fn address_after(line: &str, marker: &str) -> String {
+    line.split(marker)
+        .nth(1)
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ':'))
+        .collect()
 }
 
 impl Drop for ServerProcess {

@@ -12,6 +12,7 @@ mod email;
 mod health;
 mod limits;
 mod mail_server;
+mod operating;
 mod pages;
 mod plain_forms;
 mod security;

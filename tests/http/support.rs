@@ -249,51 +249,9 @@ impl TestApp {
             .map(|(name, value)| (name.to_owned(), value))
             .collect();
         let body = call.body;
-        tokio::task::spawn_blocking(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                // A request the server never finishes fails its test
-                // instead of hanging the whole run.
-                .timeout_global(Some(std::time::Duration::from_secs(30)))
-                .build()
-                .into();
-            let mut request = ureq::http::Request::builder()
-                .method(method.as_str())
-                .uri(&url);
-            for (name, value) in &headers {
-                request = request.header(name, value);
-            }
-            let result = match body {
-                Some(body) => agent.run(request.body(body).expect("request")),
-                None => agent.run(request.body(()).expect("request")),
-            };
-            let mut response = result.expect("response");
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(name, value)| {
-                    (
-                        name.as_str().to_owned(),
-                        value.to_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect();
-            let body = response
-                .body_mut()
-                .with_config()
-                .limit(10 * 1024 * 1024)
-                .read_to_string()
-                .expect("body");
-            Reply {
-                status,
-                headers,
-                body,
-            }
-        })
-        .await
-        .expect("request thread")
+        tokio::task::spawn_blocking(move || send_blocking(&method, &url, &headers, body))
+            .await
+            .expect("request thread")
     }
 
     /// Logs in the way an API client does.
@@ -402,4 +360,52 @@ fn encode(value: &str) -> String {
             _ => format!("%{byte:02X}"),
         })
         .collect()
+}
+
+/// Sends one request and reads the whole answer, on this thread.
+pub fn send_blocking(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<Vec<u8>>,
+) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        // A request the server never finishes fails its test instead of
+        // hanging the whole run.
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let result = match body {
+        Some(body) => agent.run(request.body(body).expect("request")),
+        None => agent.run(request.body(()).expect("request")),
+    };
+    let mut response = result.expect("response");
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(10 * 1024 * 1024)
+        .read_to_string()
+        .expect("body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }

@@ -279,7 +279,8 @@ pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
 events {{ worker_connections 512; }}
 http {{
-    access_log {work}/nginx-access.log;
+    log_format with_id '$request_id $status "$request"';
+    access_log {work}/nginx-access.log with_id;
     client_body_temp_path {work}/client-body;
     proxy_temp_path {work}/proxy;
     fastcgi_temp_path {work}/fastcgi;
@@ -302,7 +303,8 @@ http {{
                 "AUTH_RATE_PER_MINUTE=1",
                 f"LOGIN_FREE_FAILURES={FREE_FAILURES}",
                 "LOGIN_BACKOFF_BASE_SECONDS=600",
-                "RUST_LOG=warn,leptos_accounts=info",
+                "RUST_LOG=warn,leptos_accounts=info,http=info",
+                "LOG_FORMAT=json",
                 "NO_COLOR=1",
             ]
         )
@@ -332,6 +334,23 @@ http {{
     for _ in range(4):
         status, body, _ = ada.request("GET", "/profile")
         check(status == 200 and "ada@example.com" in body, "the session works through nginx")
+    # nginx's request id is the one the instance logs and the client sees.
+    status, _, headers = ada.request("GET", "/login")
+    request_id = next((value for name, value in headers.items() if name.lower() == "x-request-id"), "")
+    check(status == 200 and re.fullmatch(r"[0-9a-f]{32}", request_id) is not None,
+          f"nginx's request id comes back in X-Request-Id: {request_id!r}")
+    time.sleep(0.2)  # nginx writes its access log line after the answer
+    access_log = (work / "nginx-access.log").read_text()
+    check(f'{request_id} 200 "GET /login' in access_log, "nginx logs the same request id")
+    logged = [
+        json.loads(line)
+        for instance in instances
+        for line in instance.log_path.read_text().splitlines()
+        if request_id in line
+    ]
+    check(len(logged) == 1 and logged[0].get("route") == "/login" and logged[0].get("request_id") == request_id,
+          f"one instance logs the request, as JSON, under nginx's id: {logged}")
+
     # And each instance, asked directly, accepts the cookie.
     seen = set()
     for instance in instances:
