@@ -11,8 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{
-    audit, email, insert_user, internal, length_problems, links, now, password, Accounts, Client,
-    Event,
+    audit, email, internal, length_problems, links, now, password, Accounts, Client, Event,
 };
 use crate::{
     error::AppError,
@@ -362,28 +361,10 @@ impl Accounts {
         else {
             return Err(AdminError::Invalid(problems));
         };
-        if self.find_user_id(&email.key).await?.is_some() {
-            return Err(AdminError::Invalid(vec![Problem::EmailTaken]));
-        }
-        let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
-        let now = now();
-        let mut tx = self.begin().await?;
-        let verified_at = new.verified.then_some(now);
-        let user = insert_user(&mut tx, &email, &password_hash, &display_name, verified_at).await?;
-        if !new.verified {
-            links::mail_link(
-                &mut tx,
-                &self.outbox,
-                links::Purpose::Verify,
-                user.id,
-                &user.email,
-                now,
-            )
-            .await
-            .map_err(database("mail verification link"))?;
-        }
-        tx.commit().await.map_err(database("commit account"))?;
-        self.outbox.ring();
+        let verified_at = new.verified.then(now);
+        let user = self
+            .create_account(&email, &password, &display_name, verified_at)
+            .await?;
         audit::record(&self.db, Event::SignUp, Some(user.id), operator).await;
         if new.verified {
             audit::record(&self.db, Event::EmailVerified, Some(user.id), operator).await;

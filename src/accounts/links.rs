@@ -515,26 +515,19 @@ impl Accounts {
         client: &Client,
         browser: &Browser,
     ) -> Result<Verified, AppError> {
-        let inserted = sqlx::query_as::<_, User>(
-            "INSERT INTO users (email, email_key, password_hash, display_name, email_key_version, \
-             email_verified_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, display_name, created_at, email_verified_at",
+        let inserted = super::insert_user(
+            &mut tx,
+            (&pending.email, &pending.email_key),
+            &pending.password_hash,
+            &pending.display_name,
+            Some(now),
         )
-        .bind(&pending.email)
-        .bind(&pending.email_key)
-        .bind(&pending.password_hash)
-        .bind(&pending.display_name)
-        .bind(crate::server::db::EMAIL_KEY_VERSION)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await;
         let user = match inserted {
             Ok(user) => user,
             // The address got an account through another link meanwhile.
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                return Err(AppError::LinkInvalid);
-            }
-            Err(error) => return Err(internal("create user", error)),
+            Err(AppError::Invalid(_)) => return Err(AppError::LinkInvalid),
+            Err(error) => return Err(error),
         };
         // Other links for the same address are spent.
         sqlx::query("DELETE FROM pending_signups WHERE email_key = $1")

@@ -258,36 +258,60 @@ impl Accounts {
         client: &Client,
         browser: &Browser,
     ) -> Result<SignedIn, AppError> {
-        if self.find_user_id(&email.key).await?.is_some() {
-            return Err(AppError::invalid(Problem::EmailTaken));
-        }
-        let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
-        // The account and the mail that verifies its address are written
-        // together: one never exists without the other.
-        let mut tx = self.begin().await?;
-        let user = insert_user(&mut tx, &email, &password_hash, &display_name, None).await?;
-        links::mail_link(
-            &mut tx,
-            &self.outbox,
-            links::Purpose::Verify,
-            user.id,
-            &user.email,
-            now(),
-        )
-        .await
-        .map_err(|error| internal("mail verification link", error))?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit sign-up", error))?;
-        self.outbox.ring();
-        // Failed log-ins counted on the address before it had an account
-        // are not the new owner's.
-        self.limits
-            .clear(&self.db, &[Subject::Address(email.key)])
+        let user = self
+            .create_account(&email, &password, &display_name, None)
             .await?;
         let signed_in = self.sign_in(user, false, client, browser).await?;
         audit::record(&self.db, Event::SignUp, Some(signed_in.user.id), client).await;
         Ok(signed_in)
+    }
+
+    /// Writes a new account, its password hashed, and (unless its address
+    /// was proven at `verified_at`) the mail that verifies the address:
+    /// one never exists without the other. Failed log-ins counted on the
+    /// address before it had an account are forgotten: they are not the
+    /// new owner's. Sign-up and the operator's `users create` both come
+    /// here.
+    pub(crate) async fn create_account(
+        &self,
+        email: &email::Normalised,
+        password: &password::AcceptedPassword,
+        display_name: &str,
+        verified_at: Option<i64>,
+    ) -> Result<User, AppError> {
+        if self.find_user_id(&email.key).await?.is_some() {
+            return Err(AppError::invalid(Problem::EmailTaken));
+        }
+        let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
+        let mut tx = self.begin().await?;
+        let user = insert_user(
+            &mut tx,
+            (&email.email, &email.key),
+            &password_hash,
+            display_name,
+            verified_at,
+        )
+        .await?;
+        if verified_at.is_none() {
+            links::mail_link(
+                &mut tx,
+                &self.outbox,
+                links::Purpose::Verify,
+                user.id,
+                &user.email,
+                now(),
+            )
+            .await
+            .map_err(|error| internal("mail verification link", error))?;
+        }
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit sign-up", error))?;
+        self.outbox.ring();
+        self.limits
+            .clear(&self.db, &[Subject::Address(email.key.clone())])
+            .await?;
+        Ok(user)
     }
 
     /// Checks an email and password and starts a new session. Unknown email
@@ -671,14 +695,14 @@ impl Accounts {
     }
 }
 
-/// Writes a new account (its address `email` made by
-/// [`email::normalise`], its password already hashed) inside `tx`;
-/// `verified_at` is when its address was proven, if it has been. An
+/// Writes a new account (its address and the address's key, as
+/// [`email::normalise`] makes them; its password already hashed) inside
+/// `tx`; `verified_at` is when its address was proven, if it has been. An
 /// address already taken is [`Problem::EmailTaken`], however the race
 /// with another sign-up went.
 async fn insert_user(
     tx: &mut sqlx::AnyConnection,
-    email: &email::Normalised,
+    (email, email_key): (&str, &str),
     password_hash: &str,
     display_name: &str,
     verified_at: Option<i64>,
@@ -688,8 +712,8 @@ async fn insert_user(
          email_verified_at) VALUES ($1, $2, $3, $4, $5, $6) \
          RETURNING id, email, display_name, created_at, email_verified_at",
     )
-    .bind(&email.email)
-    .bind(&email.key)
+    .bind(email)
+    .bind(email_key)
     .bind(password_hash)
     .bind(display_name)
     .bind(crate::server::db::EMAIL_KEY_VERSION)

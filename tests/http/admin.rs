@@ -167,6 +167,13 @@ async fn users_create_takes_the_password_from_stdin_under_the_sign_up_policy() {
     );
     assert_eq!(app.count("users").await, 0, "nothing was created");
 
+    // Someone guessed at the address before it had an account: that pause
+    // is not the new owner's, as after a sign-up.
+    for _ in 0..8 {
+        app.log_in("ada@example.com", "somebody guessing wrong").await;
+    }
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 429);
+
     let created = run(
         &app,
         &[
