@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::{
     db::{self, Backend},
     telemetry::{self, LogFormat, LogTarget},
-    web::utc_date_time,
+    web::{rfc3339, utc_date_time},
     AppState, Config,
 };
 use crate::accounts::{
@@ -449,6 +449,17 @@ fn date(unix_secs: Option<i64>) -> String {
     unix_secs.map_or_else(|| "-".to_owned(), utc_date_time)
 }
 
+/// When a log-in pause ends, to the second: pauses start at a second.
+fn pause_end(unix_secs: Option<i64>) -> String {
+    unix_secs.map_or_else(
+        || "-".to_owned(),
+        |at| {
+            let time = rfc3339(at);
+            time.replacen('T', " ", 1).replace('Z', " UTC")
+        },
+    )
+}
+
 fn users_table(users: &[UserSummary]) -> String {
     if users.is_empty() {
         return "no accounts\n".to_owned();
@@ -464,7 +475,7 @@ fn users_table(users: &[UserSummary]) -> String {
             date(user.email_verified_at),
             user.sessions,
             date(user.last_seen_at),
-            date(user.locked_until),
+            pause_end(user.locked_until),
         ));
     }
     text
@@ -481,7 +492,7 @@ fn user_details(details: &UserDetails) -> String {
         utc_date_time(user.created_at),
         date(user.email_verified_at),
         user.failed_log_ins,
-        date(user.locked_until),
+        pause_end(user.locked_until),
         details.undelivered_mail,
     );
     text.push_str(&format!("sessions: {}\n", details.live_sessions.len()));

@@ -170,7 +170,8 @@ async fn users_create_takes_the_password_from_stdin_under_the_sign_up_policy() {
     // Someone guessed at the address before it had an account: that pause
     // is not the new owner's, as after a sign-up.
     for _ in 0..8 {
-        app.log_in("ada@example.com", "somebody guessing wrong").await;
+        app.log_in("ada@example.com", "somebody guessing wrong")
+            .await;
     }
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 429);
 
@@ -364,7 +365,7 @@ async fn users_unlock_lets_the_owner_log_in_again() {
 #[tokio::test]
 async fn users_verify_marks_the_address_and_retires_its_links() {
     let app = TestApp::spawn().await;
-    app.sign_up("ada@example.com").await;
+    let session = app.sign_up("ada@example.com").await;
     let verified = run(&app, &["users", "verify", "ada@example.com", "--json"], "")
         .await
         .json();
@@ -392,6 +393,19 @@ async fn users_verify_marks_the_address_and_retires_its_links() {
         .map(|(kind, ..)| kind)
         .collect();
     assert_eq!(kinds, ["email_verified"], "only a change is recorded");
+
+    // Ada's "Recent activity" says the site's operator did it, without
+    // the operator's login or command.
+    let activity = app
+        .post_form("/api/profile/activity", &[], Some(&session))
+        .await;
+    assert_eq!(activity.status, 200, "{}", activity.body);
+    assert!(
+        activity.body.contains("by the site's operator"),
+        "{}",
+        activity.body
+    );
+    assert!(!activity.body.contains("ops-tester"), "{}", activity.body);
 }
 
 #[tokio::test]
