@@ -205,6 +205,17 @@ async fn execute(command: Command, json: bool) -> Result<String, Failure> {
         Command::Users(UsersCommand::Create { email, .. }) => Some(read_password(email)?),
         _ => None,
     };
+    // The server makes its SQLite file when it is missing; a command on a
+    // mistyped path must not make an empty one and report "no accounts".
+    if let Some(file) = db::sqlite_file(&config.database_url) {
+        if !file.exists() {
+            return Err(Failure(format!(
+                "no database at {} (DATABASE_URL): check the path; the server or \
+                 `leptos_accounts migrate` creates it",
+                file.display()
+            )));
+        }
+    }
     let db = db::connect_with(&config.database_url, &config.database_pool).await?;
     let state = AppState::new(config, db.clone())
         .await

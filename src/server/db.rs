@@ -115,6 +115,17 @@ pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<AnyPool,
     Ok(pool)
 }
 
+/// The file an `sqlite://` URL names (none for PostgreSQL or an
+/// in-memory database).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if Backend::of_url(url)? != Backend::Sqlite {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    (!file.as_os_str().is_empty() && file != Path::new(":memory:")).then(|| file.to_path_buf())
+}
+
 /// Opens (for SQLite, creating if needed) the database at `url`, without
 /// touching its schema.
 ///

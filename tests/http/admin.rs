@@ -633,3 +633,28 @@ async fn backup_copies_a_live_sqlite_database_and_points_postgres_to_pg_dump() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_command_on_a_missing_sqlite_file_fails_without_making_one() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let missing = dir.path().join("typo").join("acounts.db");
+    let output = tokio::task::spawn_blocking({
+        let missing = missing.clone();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_leptos_accounts"))
+                .args(["users", "list"])
+                .env("DATABASE_URL", format!("sqlite://{}", missing.display()))
+                .env_remove("RUST_LOG")
+                .stdin(Stdio::null())
+                .output()
+                .expect("run the command")
+        }
+    })
+    .await
+    .expect("command thread");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(!missing.exists() && !missing.parent().unwrap().exists());
+}
