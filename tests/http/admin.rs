@@ -40,6 +40,9 @@ async fn run(app: &TestApp, args: &[&str], stdin: &str) -> Ran {
             .env("DATABASE_URL", database_url)
             .env("APP_ORIGIN", origin)
             .env("USER", "ops-tester")
+            // The test app's back-off (support.rs), so that the command
+            // sees the same pauses the app imposes.
+            .env("LOGIN_BACKOFF_BASE_SECONDS", "60")
             .env_remove("RUST_LOG")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
