@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{
-    audit, email, internal, length_problems, links, now, password, Accounts, Client, Event,
+    audit, email, internal, length_problems, links, mail, now, password, Accounts, Client, Event,
 };
 use crate::{
     error::AppError,
@@ -129,6 +129,15 @@ pub struct UserDetails {
     pub recent_events: Vec<EventSummary>,
     /// Mail to the account not yet delivered (waiting or given up on).
     pub undelivered_mail: i64,
+}
+
+/// What `users verify` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// False when the address was verified already.
+    pub changed: bool,
+    /// How many unsent verification mails were taken out of the outbox.
+    pub mail_withdrawn: u64,
 }
 
 /// A mail in the outbox, as `mail list` shows it (never its body: the
@@ -299,8 +308,9 @@ impl Accounts {
     }
 
     /// Marks the account's address as verified; its verification links
-    /// stop working. Returns false when it was verified already.
-    pub async fn verify(&self, email: &str, operator: &Client) -> Result<bool, AdminError> {
+    /// stop working, and verification mail not yet sent is withdrawn, so
+    /// the person is not asked to follow a link that no longer works.
+    pub async fn verify(&self, email: &str, operator: &Client) -> Result<Verification, AdminError> {
         let (user_id, _) = self.find(email).await?;
         let now = now();
         let mut tx = self.begin().await.map_err(AdminError::from)?;
@@ -325,11 +335,27 @@ impl Accounts {
         .execute(&mut *tx)
         .await
         .map_err(database("retire verification links"))?;
+        // A mail a sender has claimed may be on its way already; the rest
+        // of the unsent verification mail is withdrawn.
+        let withdrawn = sqlx::query(
+            "DELETE FROM outbox WHERE user_id = $1 AND kind = $2 \
+             AND sent_at IS NULL AND failed_at IS NULL AND claimed_until <= $3",
+        )
+        .bind(user_id)
+        .bind(mail::Kind::VerifyEmail.code())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(database("withdraw verification mail"))?
+        .rows_affected();
         tx.commit().await.map_err(database("commit verification"))?;
         if verified {
             audit::record(&self.db, Event::EmailVerified, Some(user_id), operator).await;
         }
-        Ok(verified)
+        Ok(Verification {
+            changed: verified,
+            mail_withdrawn: withdrawn,
+        })
     }
 
     /// Makes an account as a sign-up would (the same checks on the address,

@@ -321,13 +321,28 @@ async fn users(
             ))
         }
         UsersCommand::Verify { email } => {
-            let changed = accounts.verify(&email, operator).await?;
+            let done = accounts.verify(&email, operator).await?;
+            let withdrawn = done.mail_withdrawn;
             Ok(emit(
                 json,
-                &serde_json::json!({ "email": email, "verified": true, "changed": changed }),
-                || match changed {
-                    true => format!("{email}: address verified\n"),
-                    false => format!("{email}: the address was verified already\n"),
+                &serde_json::json!({
+                    "email": email,
+                    "verified": true,
+                    "changed": done.changed,
+                    "mail_withdrawn": withdrawn,
+                }),
+                || {
+                    let mut text = match done.changed {
+                        true => format!("{email}: address verified\n"),
+                        false => format!("{email}: the address was verified already\n"),
+                    };
+                    if withdrawn > 0 {
+                        text.push_str(&format!(
+                            "{withdrawn} unsent verification {} withdrawn from the outbox\n",
+                            plural(withdrawn, "mail")
+                        ));
+                    }
+                    text
                 },
             ))
         }

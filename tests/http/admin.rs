@@ -412,6 +412,34 @@ async fn users_verify_marks_the_address_and_retires_its_links() {
 }
 
 #[tokio::test]
+async fn users_verify_withdraws_verification_mail_not_yet_sent() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    app.sign_up("bob@example.com").await;
+    // A sender is delivering Bob's mail right now: it cannot be recalled.
+    sqlx::query("UPDATE outbox SET claimed_until = $1 WHERE recipient = 'bob@example.com'")
+        .bind(now() + 60)
+        .execute(&app.db)
+        .await
+        .expect("claim Bob's mail");
+
+    let ada = run(&app, &["users", "verify", "ada@example.com", "--json"], "")
+        .await
+        .json();
+    assert_eq!(ada["mail_withdrawn"], 1);
+    let bob = run(&app, &["users", "verify", "bob@example.com"], "").await;
+    assert_eq!(bob.code, 0);
+    assert!(!bob.stdout.contains("withdrawn"), "{}", bob.stdout);
+
+    let waiting: Vec<String> =
+        sqlx::query_scalar("SELECT recipient FROM outbox WHERE kind = 'verify_email' ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .expect("outbox");
+    assert_eq!(waiting, ["bob@example.com"]);
+}
+
+#[tokio::test]
 async fn sessions_revoke_signs_the_account_out_everywhere() {
     let app = TestApp::spawn().await;
     let first = app.sign_up("ada@example.com").await;
