@@ -1,8 +1,8 @@
 # Leptos Accounts: the only entry points a newcomer needs.
 #
 #   make run     build a release and serve it at http://127.0.0.1:3000
-#   make test    every check: formatting, clippy (server and browser builds),
-#                Rust tests, and the browser tests in Chromium
+#   make test    every check: formatting, the import layers, clippy (server and
+#                browser builds), Rust tests, and the browser tests in Chromium
 #   make dev     rebuild and reload on every change (cargo leptos watch)
 #   make bench   benchmark the release server (wrk) and print a table
 #   make screenshots  refresh docs/screenshots/ from the real app in Chromium
@@ -45,7 +45,7 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/leptos_accounts
 SITE_ROOT := $(CURDIR)/target/site
 NODE_STAMP := end2end/node_modules/.installed
 
-.PHONY: help run dev test bench screenshots tools rust-tools node-tools browser check-fmt clippy test-rust build-release test-e2e test-scale-out clean
+.PHONY: help run dev test bench screenshots tools rust-tools node-tools browser check-fmt check-architecture clippy test-rust build-release test-e2e test-scale-out clean
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -58,7 +58,7 @@ run: tools build-release
 dev: tools
 	cargo leptos watch
 
-test: tools check-fmt clippy test-rust build-release test-e2e test-scale-out
+test: tools check-fmt check-architecture clippy test-rust build-release test-e2e test-scale-out
 	@echo "make test: all checks passed"
 
 CEILING_TARGET := $(HOME)/.cache/leptos-accounts/ceiling
@@ -85,6 +85,11 @@ screenshots: tools build-release
 # ---- Steps ------------------------------------------------------------------
 check-fmt:
 	cargo fmt --all -- --check
+
+# Imports point one way (docs/architecture.md), with no circles, and no
+# file in src/ is too long to read.
+check-architecture:
+	python3 scripts/check-architecture.py
 
 clippy:
 	cargo clippy --locked --release --no-default-features --features ssr --all-targets -- -D warnings

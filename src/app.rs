@@ -18,9 +18,6 @@ use crate::pages::{
     verify_email::VerifyEmailPage,
 };
 
-/// The product's name, as shown in titles and the header.
-pub const SITE_NAME: &str = "Leptos Accounts";
-
 /// The application: layout around the routed page.
 ///
 /// Routes render in `SsrMode::Async`: the server waits for the page's data

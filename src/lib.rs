@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod app;
+pub mod brand;
 pub mod components;
 pub mod error;
 pub mod page_data;
@@ -19,7 +20,11 @@ pub mod validation;
 #[cfg(feature = "ssr")]
 pub mod accounts;
 #[cfg(feature = "ssr")]
+pub mod context;
+#[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod time;
 
 /// The browser entry point: hydrates the server-rendered page, then marks the
 /// document so that people and tests can tell the page has become interactive.

@@ -18,6 +18,8 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
+use sqlx::AnyPool;
+
 use crate::validation::{check_email, Problem};
 
 /// An address in the two forms the product uses.
@@ -50,6 +52,67 @@ pub fn normalise(raw: &str) -> Result<Normalised, Problem> {
 /// `None` when `raw` cannot be any account's address.
 pub fn key_for_log_in(raw: &str) -> Option<String> {
     normalise(raw).ok().map(|normalised| normalised.key)
+}
+
+/// The rule that made a user's `email_key`: 2 is NFC, Unicode case
+/// folding and IDNA domains (this module); 1 was lower-casing.
+pub const EMAIL_KEY_VERSION: i64 = 2;
+
+/// Two accounts whose addresses became the same under the current rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Collision {
+    /// The account that has the address under the current rule.
+    pub kept: i64,
+    /// The account left with its old key (and so reported at every start).
+    pub unchanged: i64,
+}
+
+/// Brings the email addresses and keys of accounts made under an older
+/// rule to the current one ([`EMAIL_KEY_VERSION`]), oldest account first,
+/// and returns the accounts that would collide with another. Those keep
+/// their old key and are reported: which of two look-alike accounts is
+/// the real owner's is for a person to decide. Runs at every start; rows
+/// already current cost nothing.
+pub async fn rekey_emails(pool: &AnyPool) -> Result<Vec<Collision>, sqlx::Error> {
+    let stale: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, email FROM users WHERE email_key_version < $1 ORDER BY id")
+            .bind(EMAIL_KEY_VERSION)
+            .fetch_all(pool)
+            .await?;
+    let mut collisions = Vec::new();
+    for (id, stored) in stale {
+        let Ok(normalised) = normalise(&stored) else {
+            tracing::warn!(
+                "account {id}: its stored email address does not pass today's rules; \
+                 its old key is kept"
+            );
+            continue;
+        };
+        let updated = sqlx::query(
+            "UPDATE users SET email = $1, email_key = $2, email_key_version = $3 WHERE id = $4",
+        )
+        .bind(&normalised.email)
+        .bind(&normalised.key)
+        .bind(EMAIL_KEY_VERSION)
+        .bind(id)
+        .execute(pool)
+        .await;
+        match updated {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                let kept: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email_key = $1")
+                    .bind(&normalised.key)
+                    .fetch_one(pool)
+                    .await?;
+                collisions.push(Collision {
+                    kept,
+                    unchanged: id,
+                });
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(collisions)
 }
 
 /// A domain in its ASCII (IDNA) and Unicode forms, both lower case.

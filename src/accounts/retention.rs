@@ -134,7 +134,7 @@ pub fn spawn(
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match sweep(&db, &policy, &sessions, &limits, super::now()).await {
+            match sweep(&db, &policy, &sessions, &limits, crate::time::now()).await {
                 Ok(swept) if swept != Swept::default() => {
                     tracing::info!(
                         target: "retention",

@@ -1,5 +1,6 @@
-//! What a signed-in user does to their own account: change the password
-//! or the email address, see and end sessions, delete the account.
+//! Sudo mode, and what a signed-in user changes with it: the password and
+//! the email address. (Sessions are in [`super::sessions`], deletion in
+//! [`super::deletion`].)
 //!
 //! Changing the email, ending sessions and deleting the account need a
 //! recent authentication ("sudo mode"): the password entered in this
@@ -12,57 +13,14 @@
 use std::time::Duration;
 
 use super::{
-    audit, email, internal, links, now, password, secs, Accounts, Browser, Client, Current, Event,
-    User,
+    audit, email, limits::Subject, links, password, sql::internal, Accounts, Browser, Client,
+    Current, Event, SessionToken, User,
 };
 use crate::{
     error::AppError,
+    time::{now, secs, utc_date_time},
     validation::{Problem, EMAIL_MAX_CHARS, PASSWORD_MAX_BYTES},
 };
-
-/// One of the account's live sessions, as the settings page lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionInfo {
-    pub id: i64,
-    /// Browser and operating system, from the user agent it signed in with.
-    pub device: String,
-    pub ip: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    /// The session of the request that asked.
-    pub current: bool,
-}
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    id: i64,
-    ip: String,
-    user_agent: String,
-    created_at: i64,
-    last_seen_at: i64,
-}
-
-/// "Chrome 131 on Linux" from a user agent; "Unknown browser" when it says
-/// nothing recognisable.
-pub fn describe_device(user_agent: &str) -> String {
-    const UNKNOWN: &str = "UNKNOWN";
-    let Some(found) = woothee::parser::Parser::new().parse(user_agent) else {
-        return "Unknown browser".to_owned();
-    };
-    let mut browser = match found.name {
-        UNKNOWN => "Unknown browser".to_owned(),
-        name => name.to_owned(),
-    };
-    let major = found.version.split('.').next().unwrap_or_default();
-    if found.name != UNKNOWN && !major.is_empty() && major != UNKNOWN {
-        browser = format!("{browser} {major}");
-    }
-    match found.os {
-        UNKNOWN => browser,
-        os => format!("{browser} on {os}"),
-    }
-}
 
 impl Accounts {
     /// Whether `current`'s session is in sudo mode now.
@@ -94,7 +52,7 @@ impl Accounts {
 
     /// Passes in sudo mode; outside it, checks `password` when the request
     /// carried one, else asks for it.
-    async fn require_sudo(
+    pub(super) async fn require_sudo(
         &self,
         current: &Current,
         password: Option<&str>,
@@ -215,7 +173,7 @@ impl Accounts {
         let notice = self
             .outbox
             .letters
-            .password_changed(&current.user.email, &date_time(now));
+            .password_changed(&current.user.email, &utc_date_time(now));
         self.outbox
             .enqueue(&mut tx, Some(user_id), &notice, now)
             .await
@@ -309,7 +267,7 @@ impl Accounts {
         this_session: Option<&Current>,
         client: &Client,
     ) -> Result<User, AppError> {
-        let token = super::SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
+        let token = SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
         let now = now();
         let mut tx = self.begin().await?;
         let (user_id, new_email) =
@@ -329,7 +287,7 @@ impl Accounts {
         )
         .bind(&new.email)
         .bind(&new.key)
-        .bind(crate::server::db::EMAIL_KEY_VERSION)
+        .bind(super::email::EMAIL_KEY_VERSION)
         .bind(now)
         .bind(now)
         .bind(user_id)
@@ -359,10 +317,10 @@ impl Accounts {
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("end other sessions", error))?;
-        let notice = self
-            .outbox
-            .letters
-            .email_changed(&old.email, &user.email, &date_time(now));
+        let notice =
+            self.outbox
+                .letters
+                .email_changed(&old.email, &user.email, &utc_date_time(now));
         self.outbox
             .enqueue(&mut tx, Some(user_id), &notice, now)
             .await
@@ -374,246 +332,14 @@ impl Accounts {
         // Failures counted on the new address before it was this account's
         // are not its owner's.
         self.limits
-            .clear(&self.db, &[super::limits::Subject::Address(new.key)])
+            .clear(&self.db, &[Subject::Address(new.key)])
             .await?;
         audit::record(&self.db, Event::EmailChanged, Some(user_id), client).await;
         Ok(user)
     }
 
-    /// The account's live sessions: this one first, then the most recently
-    /// active.
-    pub async fn sessions(&self, current: &Current) -> Result<Vec<SessionInfo>, AppError> {
-        let now = now();
-        let rows = sqlx::query_as::<_, SessionRow>(
-            "SELECT id, ip, user_agent, created_at, last_seen_at FROM sessions \
-             WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
-             ORDER BY id = $4 DESC, last_seen_at DESC, id DESC",
-        )
-        .bind(current.user.id)
-        .bind(now)
-        .bind(now - secs(self.sessions.idle_timeout))
-        .bind(current.session_id)
-        .fetch_all(&self.db)
-        .await
-        .map_err(|error| internal("list sessions", error))?;
-        Ok(rows
-            .into_iter()
-            .map(|row| SessionInfo {
-                id: row.id,
-                device: describe_device(&row.user_agent),
-                ip: row.ip,
-                created_at: row.created_at,
-                last_seen_at: row.last_seen_at,
-                current: row.id == current.session_id,
-            })
-            .collect())
-    }
-
-    /// Ends one session of the account; its browser is signed out at its
-    /// next request. 404 for an id that is not one of the account's.
-    pub async fn end_session(
-        &self,
-        current: &Current,
-        session_id: i64,
-        password: Option<&str>,
-        client: &Client,
-        browser: &Browser,
-    ) -> Result<(), AppError> {
-        self.require_sudo(current, password, client, browser)
-            .await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
-            .bind(session_id)
-            .bind(current.user.id)
-            .execute(&self.db)
-            .await
-            .map_err(|error| internal("end session", error))?;
-        if ended.rows_affected() == 0 {
-            return Err(AppError::NotFound);
-        }
-        audit::record(&self.db, Event::SessionEnded, Some(current.user.id), client).await;
-        Ok(())
-    }
-
-    /// Ends every session of the account but this one; returns how many.
-    pub async fn end_other_sessions(
-        &self,
-        current: &Current,
-        password: Option<&str>,
-        client: &Client,
-        browser: &Browser,
-    ) -> Result<u64, AppError> {
-        self.require_sudo(current, password, client, browser)
-            .await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(current.user.id)
-            .bind(current.session_id)
-            .execute(&self.db)
-            .await
-            .map_err(|error| internal("end other sessions", error))?;
-        audit::record(
-            &self.db,
-            Event::OtherSessionsEnded,
-            Some(current.user.id),
-            client,
-        )
-        .await;
-        Ok(ended.rows_affected())
-    }
-
-    /// Deletes the account, once the user typed its address to confirm.
-    ///
-    /// One transaction removes every row that names the account: the user,
-    /// its sessions, links, mail not yet sent, failed-log-in counts on its
-    /// address and its trusted browsers, its rate-limit bucket, and its
-    /// audit events. Audit events are deleted rather than anonymised: they
-    /// exist to show the owner their own activity, and an IP address and
-    /// user agent kept without an owner would still be personal data with
-    /// no purpose left. One event without any of that ("an account was
-    /// deleted") stays, for counts. The farewell notice to the address
-    /// waits in the outbox until it is sent, and is then deleted too.
-    ///
-    /// Returns this browser's device cookie without the account's entry
-    /// (empty when none is left).
-    pub async fn delete_account(
-        &self,
-        current: &Current,
-        confirm_email: &str,
-        password: Option<&str>,
-        client: &Client,
-        browser: &Browser,
-    ) -> Result<String, AppError> {
-        let user_id = current.user.id;
-        let email_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&self.db)
-            .await
-            .map_err(|error| internal("read email key", error))?;
-        let typed = confirm_email.trim();
-        let matches = typed.chars().count() <= EMAIL_MAX_CHARS
-            && email::key_for_log_in(typed).is_some_and(|key| key == email_key);
-        if !matches {
-            return Err(AppError::invalid(Problem::ConfirmEmailDiffers));
-        }
-        self.require_sudo(current, password, client, browser)
-            .await?;
-        self.remove_account(user_id, &current.user.email, &email_key)
-            .await?;
-        let nobody = Client::new(String::new(), "");
-        audit::record(&self.db, Event::AccountDeleted, None, &nobody).await;
-        let devices = browser
-            .device_cookie
-            .as_deref()
-            .map(|cookie| self.devices.read(cookie))
-            .unwrap_or_default();
-        Ok(self.devices.without(&devices, user_id))
-    }
-
-    /// Removes the account `user_id` (address `email`, key `email_key`)
-    /// and every row that names it, and mails the farewell notice: the
-    /// cascade [`Self::delete_account`] describes, for the user and for the
-    /// operator's `users delete` alike.
-    pub(super) async fn remove_account(
-        &self,
-        user_id: i64,
-        email: &str,
-        email_key: &str,
-    ) -> Result<(), AppError> {
-        let now = now();
-        let mut tx = self.begin().await?;
-        let user_key = user_id.to_string();
-        let deletions = [
-            (
-                "login attempts",
-                sqlx::query(
-                    "DELETE FROM login_attempts WHERE key = 'address:' || $1 \
-                     OR key LIKE 'device:' || $2 || ':%'",
-                )
-                .bind(email_key)
-                .bind(&user_key),
-            ),
-            (
-                "rate buckets",
-                sqlx::query("DELETE FROM rate_buckets WHERE key = 'profile:' || $1")
-                    .bind(&user_key),
-            ),
-            (
-                "pending sign-ups",
-                sqlx::query("DELETE FROM pending_signups WHERE email_key = $1").bind(email_key),
-            ),
-            (
-                "mail",
-                sqlx::query("DELETE FROM outbox WHERE user_id = $1 OR recipient = $2")
-                    .bind(user_id)
-                    .bind(email),
-            ),
-            (
-                "audit events",
-                sqlx::query("DELETE FROM audit_events WHERE user_id = $1").bind(user_id),
-            ),
-            (
-                "sessions",
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
-            ),
-        ];
-        for (what, deletion) in deletions {
-            deletion
-                .execute(&mut *tx)
-                .await
-                .map_err(|error| internal(&format!("delete {what}"), error))?;
-        }
-        sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|error| internal("delete links", error))?;
-        sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|error| internal("delete user", error))?;
-        let farewell = self.outbox.letters.account_deleted(email, &date_time(now));
-        self.outbox
-            .enqueue(&mut tx, None, &farewell, now)
-            .await
-            .map_err(|error| internal("mail farewell", error))?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit deletion", error))?;
-        self.outbox.ring();
-        Ok(())
-    }
-
     /// How long sudo mode lasts.
     pub fn sudo_window(&self) -> Duration {
         self.sessions.sudo
-    }
-}
-
-fn date_time(unix_secs: i64) -> String {
-    crate::server::web::utc_date_time(unix_secs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn devices_are_named_by_browser_and_system() {
-        assert_eq!(
-            describe_device(
-                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
-                 Chrome/131.0.0.0 Safari/537.36"
-            ),
-            "Chrome 131 on Linux"
-        );
-        assert_eq!(
-            describe_device(
-                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
-            ),
-            "Firefox 133 on Windows 10"
-        );
-        assert_eq!(describe_device(""), "Unknown browser");
-        // Tools are named as woothee knows them.
-        assert_eq!(describe_device("curl/8.5.0"), "HTTP Library curl");
     }
 }

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use super::{Profile, SessionView};
 use crate::{
-    components::form::{Fields, FromFields},
+    api::fields::{Fields, FromFields},
     error::AppError,
     validation::Field,
 };
@@ -25,14 +25,14 @@ const SETTINGS: &str = "/settings";
 /// is wrong or missing, 429 after too many wrong ones.
 #[server(prefix = "/api/account", endpoint = "reauth")]
 pub async fn reauthenticate(password: String) -> Result<(), AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(super::FormId::Reauthenticate, SETTINGS, Vec::new());
-    let Some(current) = web::current() else {
+    let Some(current) = request::current() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
-    match web::accounts()?
-        .reauthenticate(&current, &password, &web::client(), &web::browser())
+    match request::accounts()?
+        .reauthenticate(&current, &password, &request::client(), &request::browser())
         .await
     {
         Ok(()) => {
@@ -60,19 +60,19 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(super::FormId::ChangePassword, SETTINGS, Vec::new());
-    let Some(current) = web::current() else {
+    let Some(current) = request::current() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
-    match web::accounts()?
+    match request::accounts()?
         .change_password(
             &current,
             &current_password,
             &new_password,
-            &web::client(),
-            &web::browser(),
+            &request::client(),
+            &request::browser(),
         )
         .await
     {
@@ -103,23 +103,23 @@ pub async fn change_email(
     new_email: String,
     current_password: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(
         super::FormId::ChangeEmail,
         "/settings#email",
         vec![(Field::Email, new_email.clone())],
     );
-    let Some(current) = web::current() else {
+    let Some(current) = request::current() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
-    match web::accounts()?
+    match request::accounts()?
         .request_email_change(
             &current,
             &new_email,
             current_password.as_deref(),
-            &web::client(),
-            &web::browser(),
+            &request::client(),
+            &request::browser(),
         )
         .await
     {
@@ -148,22 +148,22 @@ impl FromFields for ChangeEmail {
 /// address by now.
 #[server(prefix = "/api/account", endpoint = "email/confirm")]
 pub async fn confirm_email_change(token: String) -> Result<Option<Profile>, AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(
         super::FormId::ConfirmEmailChange,
-        &format!("/confirm-email?token={}", web::encode_query(&token)),
+        &format!("/confirm-email?token={}", request::encode_query(&token)),
         Vec::new(),
     );
-    match web::accounts()?
-        .confirm_email_change(&token, web::current().as_ref(), &web::client())
+    match request::accounts()?
+        .confirm_email_change(&token, request::current().as_ref(), &request::client())
         .await
     {
         Ok(user) => {
             reply.success("/confirm-email?changed=1");
-            Ok(web::current_user()
+            Ok(request::current_user()
                 .filter(|signed_in| signed_in.id == user.id)
-                .map(|_| web::profile(&user)))
+                .map(|_| Profile::from(&user)))
         }
         Err(error) => Err(reply.failure(error)),
     }
@@ -182,18 +182,18 @@ impl FromFields for ConfirmEmailChange {
 /// "current"}]`.
 #[server(prefix = "/api/account", endpoint = "sessions")]
 pub async fn account_sessions() -> Result<Vec<SessionView>, AppError> {
-    use crate::server::web;
+    use crate::context::request;
 
-    let current = web::current().ok_or(AppError::NotSignedIn)?;
-    let sessions = web::accounts()?.sessions(&current).await?;
+    let current = request::current().ok_or(AppError::NotSignedIn)?;
+    let sessions = request::accounts()?.sessions(&current).await?;
     Ok(sessions
         .into_iter()
         .map(|session| SessionView {
             id: session.id,
             device: session.device,
             ip: session.ip,
-            created: web::rfc3339(session.created_at),
-            last_seen: web::rfc3339(session.last_seen_at),
+            created: crate::time::rfc3339(session.created_at),
+            last_seen: crate::time::rfc3339(session.last_seen_at),
             current: session.current,
         })
         .collect())
@@ -205,26 +205,26 @@ pub async fn account_sessions() -> Result<Vec<SessionView>, AppError> {
 /// account's sessions.
 #[server(prefix = "/api/account", endpoint = "sessions/revoke")]
 pub async fn end_session(id: String, current_password: Option<String>) -> Result<(), AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(
         super::FormId::EndSession,
         "/settings#sessions",
         vec![(Field::Session, id.clone())],
     );
-    let Some(current) = web::current() else {
+    let Some(current) = request::current() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
     let Ok(session_id) = id.trim().parse::<i64>() else {
         return Err(reply.failure(AppError::NotFound));
     };
-    match web::accounts()?
+    match request::accounts()?
         .end_session(
             &current,
             session_id,
             current_password.as_deref(),
-            &web::client(),
-            &web::browser(),
+            &request::client(),
+            &request::browser(),
         )
         .await
     {
@@ -250,22 +250,22 @@ impl FromFields for EndSession {
 /// returns how many ended.
 #[server(prefix = "/api/account", endpoint = "sessions/revoke-others")]
 pub async fn end_other_sessions(current_password: Option<String>) -> Result<u64, AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(
         super::FormId::EndOtherSessions,
         "/settings#sessions",
         Vec::new(),
     );
-    let Some(current) = web::current() else {
+    let Some(current) = request::current() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
-    match web::accounts()?
+    match request::accounts()?
         .end_other_sessions(
             &current,
             current_password.as_deref(),
-            &web::client(),
-            &web::browser(),
+            &request::client(),
+            &request::browser(),
         )
         .await
     {
@@ -294,30 +294,30 @@ pub async fn delete_account(
     confirm_email: String,
     current_password: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(
         super::FormId::DeleteAccount,
         "/settings#delete",
         vec![(Field::ConfirmEmail, confirm_email.clone())],
     );
-    let Some(current) = web::current() else {
+    let Some(current) = request::current() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
-    match web::accounts()?
+    match request::accounts()?
         .delete_account(
             &current,
             &confirm_email,
             current_password.as_deref(),
-            &web::client(),
-            &web::browser(),
+            &request::client(),
+            &request::browser(),
         )
         .await
     {
         Ok(device_cookie) => {
-            web::clear_session_cookie();
-            web::set_device_cookie(&device_cookie);
-            web::clear_site_data();
+            request::clear_session_cookie();
+            request::set_device_cookie(&device_cookie);
+            request::clear_site_data();
             reply.success("/?deleted=1");
             Ok(())
         }

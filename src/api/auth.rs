@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::Profile;
 use crate::{
-    components::form::{Fields, FromFields},
+    api::fields::{Fields, FromFields},
     error::AppError,
     validation::Field,
 };
@@ -22,20 +22,17 @@ pub async fn sign_up(
     password: String,
     display_name: Option<String>,
 ) -> Result<Option<Profile>, AppError> {
-    use crate::{
-        accounts::SignedUp,
-        server::web::{self, FormReply},
-    };
+    use crate::{accounts::SignedUp, api::reply::FormReply, context::request};
 
     let display_name = display_name.unwrap_or_default();
-    let accounts = web::accounts()?;
+    let accounts = request::accounts()?;
     let result = accounts
         .sign_up(
             &email,
             &password,
             &display_name,
-            &web::client(),
-            &web::browser(),
+            &request::client(),
+            &request::browser(),
         )
         .await;
     let reply = FormReply::new(
@@ -75,19 +72,25 @@ pub async fn log_in(
     remember: Option<String>,
     next: Option<String>,
 ) -> Result<Profile, AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
-    let accounts = web::accounts()?;
+    let accounts = request::accounts()?;
     let remember = remember.is_some_and(|value| !value.is_empty());
     let result = accounts
-        .log_in(&email, &password, remember, &web::client(), &web::browser())
+        .log_in(
+            &email,
+            &password,
+            remember,
+            &request::client(),
+            &request::browser(),
+        )
         .await;
     let next = next
         .as_deref()
         .and_then(super::safe_next)
         .map(str::to_owned);
     let retry = match &next {
-        Some(next) => format!("/login?next={}", web::encode_query(next)),
+        Some(next) => format!("/login?next={}", request::encode_query(next)),
         None => "/login".to_owned(),
     };
     let reply = FormReply::new(
@@ -116,24 +119,24 @@ impl FromFields for LogIn {
 /// expires the cookie. Succeeds even when nobody was signed in.
 #[server(prefix = "/api/auth", endpoint = "logout")]
 pub async fn log_out() -> Result<(), AppError> {
-    use crate::server::web;
+    use crate::context::request;
 
-    let accounts = web::accounts()?;
-    if let Some(token) = web::session_token() {
+    let accounts = request::accounts()?;
+    if let Some(token) = request::session_token() {
         accounts.log_out(&token).await?;
-        if let Some(user) = web::current_user() {
+        if let Some(user) = request::current_user() {
             accounts
                 .record(
                     crate::accounts::Event::LogOut,
                     Some(user.id),
-                    &web::client(),
+                    &request::client(),
                 )
                 .await;
         }
     }
-    web::clear_session_cookie();
-    web::clear_site_data();
-    web::see_other_if_plain_form("/");
+    request::clear_session_cookie();
+    request::clear_site_data();
+    request::see_other_if_plain_form("/");
     Ok(())
 }
 
@@ -146,7 +149,5 @@ impl FromFields for LogOut {
 /// `POST /api/auth/me`: the signed-in user, or `null`.
 #[server(prefix = "/api/auth", endpoint = "me")]
 pub async fn current_user() -> Result<Option<Profile>, AppError> {
-    use crate::server::web;
-
-    Ok(web::current_profile())
+    Ok(crate::api::current_profile())
 }

@@ -10,12 +10,17 @@
 
 pub mod account;
 pub mod auth;
+pub mod echo;
+pub mod fields;
+pub mod links;
 pub mod profile;
 pub mod recovery;
+#[cfg(feature = "ssr")]
+pub mod reply;
 
 use serde::{Deserialize, Serialize};
 
-use crate::validation::Field;
+pub use echo::{FormEcho, FormId};
 
 /// A signed-in user as the pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +42,25 @@ impl Profile {
             &self.display_name
         }
     }
+}
+
+/// How the pages show an account.
+#[cfg(feature = "ssr")]
+impl From<&crate::accounts::User> for Profile {
+    fn from(user: &crate::accounts::User) -> Self {
+        Self {
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            member_since: crate::time::utc_date(user.created_at),
+            email_verified: user.email_verified_at.is_some(),
+        }
+    }
+}
+
+/// The signed-in user of this request as the pages show them, if any.
+#[cfg(feature = "ssr")]
+pub fn current_profile() -> Option<Profile> {
+    crate::context::request::current_user().map(|user| Profile::from(&user))
 }
 
 /// One line of "Recent activity".
@@ -64,59 +88,6 @@ pub struct SessionView {
     pub last_seen: String,
     /// The session that asked: this browser.
     pub current: bool,
-}
-
-/// Which form a failed plain (JavaScript-free) submission came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FormId {
-    SignUp,
-    LogIn,
-    DisplayName,
-    ForgotPassword,
-    ResetPassword,
-    VerifyEmail,
-    ResendVerification,
-    Reauthenticate,
-    ChangePassword,
-    ChangeEmail,
-    ConfirmEmailChange,
-    EndSession,
-    EndOtherSessions,
-    DeleteAccount,
-}
-
-/// What a plain form post left for the page it returns to: the error and
-/// the values typed (never a password).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormEcho {
-    pub form: FormId,
-    pub error: crate::error::AppError,
-    pub values: Vec<(Field, String)>,
-}
-
-impl FormEcho {
-    /// What a failed plain form post left for `form`, once. The server
-    /// reads (and clears) it while rendering the page and sends it inside
-    /// the page, so the browser hydrates the same form without asking
-    /// again; on later in-app navigation there is never one.
-    pub fn take(form: FormId) -> Option<Self> {
-        crate::page_data::page_data(move || {
-            #[cfg(feature = "ssr")]
-            return crate::server::web::take_form_echo(form);
-            #[cfg(not(feature = "ssr"))]
-            {
-                let _ = form;
-                None
-            }
-        })
-    }
-
-    pub fn value(&self, field: Field) -> Option<String> {
-        self.values
-            .iter()
-            .find(|(name, _)| *name == field)
-            .map(|(_, value)| value.clone())
-    }
 }
 
 /// Returns `next` if it is a clean path on this site (`/profile`,

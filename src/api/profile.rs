@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::{Activity, Profile};
 use crate::{
-    components::form::{Fields, FromFields},
+    api::fields::{Fields, FromFields},
     error::AppError,
     validation::Field,
 };
@@ -14,23 +14,23 @@ use crate::{
 /// in; 422 when the name breaks the rules.
 #[server(prefix = "/api/profile", endpoint = "display-name")]
 pub async fn update_display_name(display_name: String) -> Result<Profile, AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(
         super::FormId::DisplayName,
         "/profile",
         vec![(Field::DisplayName, display_name.clone())],
     );
-    let Some(user) = web::current_user() else {
+    let Some(user) = request::current_user() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
-    match web::accounts()?
-        .update_display_name(user.id, &display_name, &web::client())
+    match request::accounts()?
+        .update_display_name(user.id, &display_name, &request::client())
         .await
     {
         Ok(user) => {
             reply.success("/profile");
-            Ok(web::profile(&user))
+            Ok(Profile::from(&user))
         }
         Err(error) => Err(reply.failure(error)),
     }
@@ -50,17 +50,17 @@ impl FromFields for UpdateDisplayName {
 #[server(prefix = "/api/profile", endpoint = "activity")]
 pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
     use crate::accounts::{audit::Actor, Event};
-    use crate::server::web;
+    use crate::context::request;
 
-    let user = web::current_user().ok_or(AppError::NotSignedIn)?;
-    let entries = web::accounts()?.recent_activity(user.id).await?;
+    let user = request::current_user().ok_or(AppError::NotSignedIn)?;
+    let entries = request::accounts()?.recent_activity(user.id).await?;
     Ok(entries
         .into_iter()
         .map(|entry| {
             // The operator's own login and command are not the user's to see.
             let by_operator = entry.actor == Actor::Operator.code();
             Activity {
-                at: web::utc_date_time(entry.at),
+                at: crate::time::utc_date_time(entry.at),
                 what: Event::describe(&entry.kind).to_owned(),
                 ip: if by_operator {
                     "by the site's operator".to_owned()

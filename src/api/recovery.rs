@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::Profile;
 use crate::{
-    components::form::{Fields, FromFields},
+    api::fields::{Fields, FromFields},
     error::AppError,
     validation::Field,
 };
@@ -18,10 +18,10 @@ use crate::{
 /// or over-long address; 429 when this network asks too often.
 #[server(prefix = "/api/auth", endpoint = "password-reset/request")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
-    let result = web::accounts()?
-        .request_password_reset(&email, &web::client())
+    let result = request::accounts()?
+        .request_password_reset(&email, &request::client())
         .await;
     let reply = FormReply::new(
         super::FormId::ForgotPassword,
@@ -58,20 +58,20 @@ pub async fn reset_password(
     password: String,
     password_confirm: Option<String>,
 ) -> Result<Profile, AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
-    let result = web::accounts()?
+    let result = request::accounts()?
         .reset_password(
             &token,
             &password,
             password_confirm.as_deref().unwrap_or(&password),
-            &web::client(),
-            &web::browser(),
+            &request::client(),
+            &request::browser(),
         )
         .await;
     let reply = FormReply::new(
         super::FormId::ResetPassword,
-        &format!("/reset-password?token={}", web::encode_query(&token)),
+        &format!("/reset-password?token={}", request::encode_query(&token)),
         Vec::new(),
     );
     match result {
@@ -102,14 +102,19 @@ pub async fn verify_email(
     token: String,
     password: Option<String>,
 ) -> Result<Option<Profile>, AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
-    let result = web::accounts()?
-        .verify_email(&token, password.as_deref(), &web::client(), &web::browser())
+    let result = request::accounts()?
+        .verify_email(
+            &token,
+            password.as_deref(),
+            &request::client(),
+            &request::browser(),
+        )
         .await;
     let reply = FormReply::new(
         super::FormId::VerifyEmail,
-        &format!("/verify-email?token={}", web::encode_query(&token)),
+        &format!("/verify-email?token={}", request::encode_query(&token)),
         Vec::new(),
     );
     match result {
@@ -119,9 +124,9 @@ pub async fn verify_email(
             )),
             None => {
                 reply.success("/verify-email?verified=1");
-                Ok(web::current_user()
+                Ok(request::current_user()
                     .filter(|user| user.id == verified.user.id)
-                    .map(|_| web::profile(&verified.user)))
+                    .map(|_| Profile::from(&verified.user)))
             }
         },
         Err(error) => Err(reply.failure(error)),
@@ -142,13 +147,13 @@ impl FromFields for VerifyEmail {
 /// hour.
 #[server(prefix = "/api/auth", endpoint = "verify-email/resend")]
 pub async fn resend_verification() -> Result<(), AppError> {
-    use crate::server::web::{self, FormReply};
+    use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(super::FormId::ResendVerification, "/profile", Vec::new());
-    let Some(user) = web::current_user() else {
+    let Some(user) = request::current_user() else {
         return Err(reply.failure(AppError::NotSignedIn));
     };
-    match web::accounts()?.resend_verification(&user).await {
+    match request::accounts()?.resend_verification(&user).await {
         Ok(()) => {
             reply.success("/profile?verification=sent");
             Ok(())

@@ -17,7 +17,7 @@ impl AccountState {
     pub fn provide() -> Self {
         let user = crate::page_data::page_data(|| {
             #[cfg(feature = "ssr")]
-            return crate::server::web::current_profile();
+            return crate::api::current_profile();
             #[cfg(not(feature = "ssr"))]
             None
         });

@@ -4,36 +4,9 @@ use leptos::{
     ev::SubmitEvent,
     prelude::*,
     server_fn::{codec::PostUrl, Http, ServerFn},
-    wasm_bindgen::JsCast,
-    web_sys::{FormData, HtmlFormElement},
 };
 
-/// The arguments of a server function, read from the fields of the form
-/// that submits it (the same names the server reads from a plain post).
-pub trait FromFields {
-    fn from_fields(fields: &Fields) -> Self;
-}
-
-/// The fields of a submitted form, by name.
-pub struct Fields(FormData);
-
-impl Fields {
-    /// The fields of the form `event` submits, if the browser can read them.
-    fn submitted(event: &SubmitEvent) -> Option<Self> {
-        let form = event.target()?.dyn_into::<HtmlFormElement>().ok()?;
-        FormData::new_with_form(&form).ok().map(Self)
-    }
-
-    /// A field that may be left out (an unticked checkbox, say).
-    pub fn optional(&self, name: &str) -> Option<String> {
-        self.0.get(name).as_string()
-    }
-
-    /// A text field; empty when the form has no such field.
-    pub fn text(&self, name: &str) -> String {
-        self.optional(name).unwrap_or_default()
-    }
-}
+use crate::api::fields::{Fields, FromFields};
 
 /// A `<form>` that posts to `action`'s server function.
 ///

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::SITE_NAME;
+use crate::brand::SITE_NAME;
 
 /// The page's title, shown as "{title} · Leptos Accounts", and its meta
 /// description.

@@ -4,7 +4,7 @@ use leptos::{either::Either, prelude::*};
 use leptos_router::hooks::{use_location, use_navigate};
 
 use super::{account::AccountState, form::ServerForm};
-use crate::{api::auth::LogOut, app::SITE_NAME};
+use crate::{api::auth::LogOut, brand::SITE_NAME};
 
 /// Site header: the product name and the main navigation, which shows the
 /// signed-in user and marks the current page.

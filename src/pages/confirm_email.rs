@@ -9,7 +9,11 @@ use leptos::{
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::{account::ConfirmEmailChange, FormEcho, FormId},
+    api::{
+        account::ConfirmEmailChange,
+        links::{link_is_live, LinkKind},
+        FormEcho, FormId,
+    },
     components::{
         account::AccountState,
         field::{form_error, ErrorSummary, SubmitButton},
@@ -17,7 +21,6 @@ use crate::{
         head::PageHead,
     },
     error::AppError,
-    pages::reset_password::link_is_live,
 };
 
 #[component]
@@ -26,7 +29,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     let token = query.with_untracked(|query| query.get("token").unwrap_or_default());
     // Followed as the query changes: the form's success navigates here.
     let changed = move || query.with(|query| query.get("changed").is_some());
-    let live = link_is_live(token.clone(), "email_change");
+    let live = link_is_live(token.clone(), LinkKind::EmailChange);
     view! {
         <PageHead title="Confirm your new email address" description="Make a new address your account's email address."/>
         <section class="container narrow">

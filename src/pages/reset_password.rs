@@ -6,7 +6,11 @@ use leptos::{either::Either, prelude::*};
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::{recovery::ResetPassword, FormEcho, FormId},
+    api::{
+        links::{link_is_live, LinkKind},
+        recovery::ResetPassword,
+        FormEcho, FormId,
+    },
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
@@ -23,7 +27,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = use_query_map()
         .with_untracked(|query| query.get("token"))
         .unwrap_or_default();
-    let live = link_is_live(token.clone(), "reset");
+    let live = link_is_live(token.clone(), LinkKind::Reset);
     view! {
         <PageHead title="Choose a new password" description="Set a new password for your account."/>
         <section class="container narrow">
@@ -100,25 +104,4 @@ fn DeadLink() -> impl IntoView {
             <p><a href="/forgot-password">"Ask for a new link"</a>" to choose a new password."</p>
         </div>
     }
-}
-
-/// Whether `token` is a live link: checked by the server while it renders
-/// the page, and sent inside it. In-app navigation (no server render)
-/// assumes it is; the form's answer then says otherwise.
-///
-/// `purpose` is `reset`, `verify`, `email_change`, or `sign_up` (whether
-/// the link starts an account; assumed not, in-app).
-pub fn link_is_live(
-    token: String,
-    purpose: &'static str,
-) -> OnceResource<bool, leptos::server::codee::string::FromToStringCodec> {
-    OnceResource::new_str(async move {
-        #[cfg(feature = "ssr")]
-        return crate::server::web::link_is_live(&token, purpose).await;
-        #[cfg(not(feature = "ssr"))]
-        {
-            let _ = token;
-            purpose != "sign_up"
-        }
-    })
 }

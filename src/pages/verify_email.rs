@@ -9,7 +9,11 @@ use leptos::{
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::{recovery::VerifyEmail, FormEcho, FormId},
+    api::{
+        links::{link_is_live, LinkKind},
+        recovery::VerifyEmail,
+        FormEcho, FormId,
+    },
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
@@ -17,7 +21,6 @@ use crate::{
         head::PageHead,
     },
     error::AppError,
-    pages::reset_password::link_is_live,
     validation::Field,
 };
 
@@ -27,8 +30,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let token = query.with_untracked(|query| query.get("token").unwrap_or_default());
     // Followed as the query changes: the form's success navigates here.
     let verified = move || query.with(|query| query.get("verified").is_some());
-    let live = link_is_live(token.clone(), "verify");
-    let starts_account = link_is_live(token.clone(), "sign_up");
+    let live = link_is_live(token.clone(), LinkKind::Verify);
+    let starts_account = link_is_live(token.clone(), LinkKind::StartsAccount);
     view! {
         <PageHead title="Confirm your email address" description="Confirm the email address of your account."/>
         <section class="container narrow">

@@ -8,8 +8,9 @@ use leptos::{nonce::use_nonce, prelude::*};
 use leptos_axum::ResponseOptions;
 use leptos_meta::MetaTags;
 
-use super::{security::content_security_policy, site::SiteAssets, AppState};
+use super::security::content_security_policy;
 use crate::app::App;
+use crate::context::AppState;
 
 /// leptos_axum mints a fresh nonce for every response and puts it on the
 /// hydration scripts; the CSP header allows exactly those scripts.
@@ -64,3 +65,28 @@ const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
      viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%233b4fd8'/%3E\
      %3Ccircle cx='16' cy='12' r='5' fill='%23fff'/%3E%3Cpath d='M7 26c1.5-5 5-7.5 9-7.5s7.5 \
      2.5 9 7.5' fill='%23fff'/%3E%3C/svg%3E";
+
+/// The stylesheet, the preloads and the hydration script of a page, as
+/// `HashedStylesheet` and `HydrationScripts` write them, from the names
+/// worked out at start-up (in the server's [`AppState`]).
+#[component]
+pub fn SiteAssets() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let assets = &state.assets;
+    if let Some(split) = &assets.split {
+        provide_context(split.clone());
+    }
+    let nonce = use_nonce();
+    view! {
+        <link rel="stylesheet" id="leptos" href=assets.stylesheet.clone()/>
+        <link rel="modulepreload" href=assets.js.clone() crossorigin=nonce.clone()/>
+        <link
+            rel="preload"
+            href=assets.wasm.clone()
+            r#as="fetch"
+            r#type="application/wasm"
+            crossorigin=nonce.clone()
+        />
+        <script type="module" nonce=nonce>{assets.hydrate.clone()}</script>
+    }
+}

@@ -18,8 +18,9 @@ use axum::{
 };
 use sqlx::FromRow;
 
-use super::{web::utc_date_time, AppState};
-use crate::{accounts::mail::escape, app::SITE_NAME};
+use super::AppState;
+use crate::time::utc_date_time;
+use crate::{accounts::mail::escape, brand::SITE_NAME};
 
 /// The mailbox routes.
 pub fn routes() -> Router<AppState> {

@@ -24,17 +24,17 @@ use lettre::{
 };
 use sqlx::{AnyPool, FromRow};
 
-use super::db::Backend;
 use tokio::{sync::Notify, task::JoinHandle};
 
-use super::config::SmtpUrl;
-use crate::accounts::mail;
+pub use crate::context::config::FIRST_RETRY_SECS;
+use crate::{
+    accounts::{mail, sql::Backend},
+    context::config::SmtpUrl,
+};
 
 /// How long a claimed mail is reserved for the sender that claimed it.
 pub const CLAIM_SECS: i64 = 120;
 const _: () = assert!(SEND_LIMIT.as_secs() * 2 <= CLAIM_SECS as u64);
-/// The default wait before the first retry; it doubles with each failure.
-pub const FIRST_RETRY_SECS: u64 = 30;
 /// The longest wait between two attempts.
 pub const MAX_RETRY_SECS: i64 = 60 * 60;
 /// A mail still not delivered this long after it was written is failed.

@@ -49,7 +49,7 @@ pub fn install() -> Result<&'static PrometheusHandle, String> {
 /// rate (log-ins turned away, mail given up on) see a zero rather than no
 /// data until the first event.
 fn start_counters_at_zero() {
-    for outcome in crate::accounts::LOG_IN_OUTCOMES {
+    for outcome in crate::accounts::login::LOG_IN_OUTCOMES {
         counter!("login_attempts_total", "outcome" => outcome).absolute(0);
     }
     counter!("sessions_created_total").absolute(0);

@@ -12,13 +12,11 @@ use axum::{
 };
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
-use super::{
-    web::{encode_query, read_cookie, session_cookie_name, CurrentUser},
-    AppState,
-};
+use super::AppState;
 use crate::{
     accounts::{Client, SessionToken},
     api::safe_next,
+    context::request::{encode_query, read_cookie, session_cookie_name, CurrentUser},
     error::AppError,
 };
 

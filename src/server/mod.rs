@@ -2,26 +2,23 @@
 //! request logging and shutdown. Nothing here reaches the browser bundle.
 
 pub mod cli;
-pub mod config;
-pub mod db;
 pub mod document;
+pub mod files;
 pub mod health;
 pub mod mailbox;
 pub mod mailer;
 pub mod metrics;
 pub mod middleware;
 pub mod security;
-pub mod site;
-pub mod state;
 pub mod telemetry;
-pub mod web;
 
-use std::{fmt, sync::OnceLock};
+use std::sync::OnceLock;
 
 use axum::{http::StatusCode, routing::get, Router};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 
+pub use crate::context::{config, database as db, AppState, Config, ServeError};
 use crate::{
     accounts::{self, PasswordHasher},
     app::App,
@@ -30,9 +27,6 @@ use document::shell;
 
 /// Largest request body accepted (413 beyond): forms here are a few fields.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-pub use config::Config;
-pub use state::AppState;
 
 /// Builds the whole HTTP surface of the product: pages, server functions,
 /// static files, health check and the 404s.
@@ -57,7 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(telemetry::remember_route))
         // The site's files (embedded in a release binary, else from the
         // site root); anything else renders the not-found page with 404.
-        .fallback(site::files_or_not_found)
+        .fallback(files::files_or_not_found)
         // Who is signed in, for the fallback too: the not-found page shows
         // it like every other page. Static files skip the lookup.
         .layer(axum::middleware::from_fn_with_state(
@@ -108,32 +102,6 @@ fn route_list() -> &'static [AxumRouteListing] {
 async fn api_not_found() -> (StatusCode, &'static str) {
     (StatusCode::NOT_FOUND, "Not found\n")
 }
-
-/// Why the server could not start or stopped with an error.
-#[derive(Debug)]
-pub enum ServeError {
-    Database(sqlx::Error),
-    Migrate(sqlx::migrate::MigrateError),
-    Bind(std::net::SocketAddr, std::io::Error),
-    Io(std::io::Error),
-    Mail(String),
-    Metrics(String),
-}
-
-impl fmt::Display for ServeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Database(error) => write!(f, "could not open the database: {error}"),
-            Self::Migrate(error) => write!(f, "could not apply database migrations: {error}"),
-            Self::Bind(addr, error) => write!(f, "could not listen on {addr}: {error}"),
-            Self::Io(error) => write!(f, "server error: {error}"),
-            Self::Mail(error) => write!(f, "mail settings: {error}"),
-            Self::Metrics(error) => f.write_str(error),
-        }
-    }
-}
-
-impl std::error::Error for ServeError {}
 
 /// Opens the database, applies migrations and serves until a shutdown
 /// signal arrives; in-flight requests are allowed to finish.

@@ -12,8 +12,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{web::session_cookie_name, AppState};
-use crate::error::AppError;
+use super::AppState;
+use crate::{
+    context::request::{read_cookie, session_cookie_name},
+    error::AppError,
+};
 
 /// Refuses state-changing requests that another site made the browser send.
 ///
@@ -110,7 +113,7 @@ pub async fn security_headers(
     let personal = request.uri().path().starts_with("/api/")
         || secret_in_address
         || super::middleware::PERSONAL_PAGES.contains(&request.uri().path())
-        || super::web::read_cookie(
+        || read_cookie(
             request.headers(),
             session_cookie_name(state.config.secure_cookies()),
         )

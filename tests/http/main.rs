@@ -1,5 +1,6 @@
 //! Black-box tests over HTTP: each test starts the real router on a free
-//! loopback port with its own throwaway SQLite file.
+//! loopback port with its own throwaway SQLite file. `facade` drives the
+//! `Accounts` domain directly, on the same kind of database.
 
 mod support;
 
@@ -9,6 +10,7 @@ mod admin;
 mod database;
 mod deployment;
 mod email;
+mod facade;
 mod health;
 mod limits;
 mod mail_server;

@@ -1,23 +1,12 @@
-//! The site's static files (WASM, JS, CSS, favicon) and the names pages
-//! give them.
+//! Serving the site's static files (WASM, JS, CSS, favicon).
 //!
-//! A release build carries the whole built site inside the binary (see
-//! `build.rs`): every file with its Brotli and gzip variants, served from
-//! memory with the variant `Accept-Encoding` asks for, a strong `ETag`
-//! per variant (`If-None-Match` gives 304), `HEAD`, and single byte
-//! ranges (`Range`, `If-Range`) as a static file server answers them. A
-//! deploy is one file; no site folder is read. Other builds (`cargo
-//! leptos watch`, tests) serve `LEPTOS_SITE_ROOT` from disk.
-//!
-//! The names of the hashed files are worked out once, at start-up, from
-//! the embedded hashes (or, on disk, `hash.txt` beside the binary): a page
-//! render reads no file.
-
-use std::{
-    collections::HashMap,
-    path::PathBuf,
-    sync::{Arc, OnceLock},
-};
+//! A release build carries the whole built site inside the binary
+//! ([`crate::context::assets`]): each file is served from memory with the
+//! variant `Accept-Encoding` asks for, a strong `ETag` per variant
+//! (`If-None-Match` gives 304), `HEAD`, and single byte ranges (`Range`,
+//! `If-Range`) as a static file server answers them. A deploy is one file;
+//! no site folder is read. Other builds (`cargo leptos watch`, tests) serve
+//! `LEPTOS_SITE_ROOT` from disk.
 
 use axum::{
     body::Body,
@@ -25,150 +14,13 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
 };
-use leptos::{nonce::use_nonce, prelude::*, WasmSplitManifest};
+use leptos::prelude::*;
 
-use super::AppState;
-
-/// One file of the built site, embedded in the binary.
-pub struct EmbeddedFile {
-    /// The address it is served at, e.g. `/pkg/leptos_accounts.HASH.wasm`.
-    pub path: &'static str,
-    pub content_type: &'static str,
-    /// A digest of the uncompressed bytes; each variant's `ETag` adds its
-    /// encoding.
-    pub etag: &'static str,
-    pub identity: &'static [u8],
-    pub br: Option<&'static [u8]>,
-    pub gzip: Option<&'static [u8]>,
-}
-
-include!(concat!(env!("OUT_DIR"), "/site.rs"));
-
-/// Whether this binary carries the site.
-pub fn embedded() -> bool {
-    !FILES.is_empty()
-}
-
-fn embedded_file(path: &str) -> Option<&'static EmbeddedFile> {
-    static BY_PATH: OnceLock<HashMap<&'static str, &'static EmbeddedFile>> = OnceLock::new();
-    BY_PATH
-        .get_or_init(|| FILES.iter().map(|file| (file.path, file)).collect())
-        .get(path)
-        .copied()
-}
-
-/// The stylesheet, the app's JS and WASM and the wasm-split manifest that
-/// lazy routes preload their chunks from, named once at start-up: every
-/// page names them alike.
-pub struct Assets {
-    stylesheet: Arc<str>,
-    js: Arc<str>,
-    wasm: Arc<str>,
-    /// The hydration script without its nonce, which is per response.
-    hydrate: Arc<str>,
-    split: Option<WasmSplitManifest>,
-}
-
-impl Assets {
-    /// Works the names out for `options`: from the embedded site, else
-    /// from `hash.txt` beside the binary and the site folder.
-    pub fn load(options: &LeptosOptions) -> Self {
-        let hashes = if embedded() {
-            HASHES.to_owned()
-        } else if options.hash_files {
-            std::env::current_exe()
-                .ok()
-                .and_then(|exe| Some(exe.parent()?.join(&*options.hash_file)))
-                .and_then(|path| std::fs::read_to_string(path).ok())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let hash = |kind: &str| {
-            hashes
-                .lines()
-                .filter_map(|line| line.split_once(':'))
-                .find(|(name, _)| name.trim() == kind)
-                .map(|(_, hash)| format!(".{}", hash.trim()))
-                .unwrap_or_default()
-        };
-        let name = &options.output_name;
-        let wasm_suffix = if hash("wasm").is_empty() && option_env!("LEPTOS_OUTPUT_NAME").is_none()
-        {
-            "_bg"
-        } else {
-            ""
-        };
-        let pkg = &options.site_pkg_dir;
-        let manifest_name = format!("__wasm_split_manifest{}.json", hash("manifest"));
-        let manifest = if embedded() {
-            embedded_file(&format!("/{pkg}/{manifest_name}"))
-                .and_then(|file| std::str::from_utf8(file.identity).ok())
-                .map(str::to_owned)
-        } else {
-            std::fs::read_to_string(
-                PathBuf::from(&*options.site_root)
-                    .join(&**pkg)
-                    .join(&manifest_name),
-            )
-            .ok()
-        };
-        let split = manifest
-            .and_then(|text| serde_json::from_str::<HashMap<String, Vec<String>>>(&text).ok())
-            .map(|preloads| {
-                WasmSplitManifest(ArcStoredValue::new((
-                    format!("/{pkg}"),
-                    preloads,
-                    format!("__wasm_split{}.js", hash("split")),
-                )))
-            });
-        let js = format!("{name}{}", hash("js"));
-        let wasm = format!("{name}{}{wasm_suffix}", hash("wasm"));
-        Self {
-            stylesheet: format!("/{pkg}/{name}{}.css", hash("css")).into(),
-            hydrate: format!("{HYDRATE}(\"\", {pkg:?}, {js:?}, {wasm:?});").into(),
-            js: format!("/{pkg}/{js}.js").into(),
-            wasm: format!("/{pkg}/{wasm}.wasm").into(),
-            split,
-        }
-    }
-}
-
-/// What Leptos's hydration script does once the page has loaded: import
-/// the app's JS, instantiate the WASM, hydrate.
-const HYDRATE: &str = r#"((root, pkg_path, output_name, wasm_output_name) => {
-	import(`${root}/${pkg_path}/${output_name}.js`)
-		.then(mod => {
-			mod.default({module_or_path: `${root}/${pkg_path}/${wasm_output_name}.wasm`}).then(() => {
-				mod.hydrate();
-			});
-		});
-})"#;
-
-/// The stylesheet, the preloads and the hydration script of a page, as
-/// `HashedStylesheet` and `HydrationScripts` write them, from the names
-/// worked out at start-up (in the server's [`AppState`]).
-#[component]
-pub fn SiteAssets() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let assets = &state.assets;
-    if let Some(split) = &assets.split {
-        provide_context(split.clone());
-    }
-    let nonce = use_nonce();
-    view! {
-        <link rel="stylesheet" id="leptos" href=assets.stylesheet.clone()/>
-        <link rel="modulepreload" href=assets.js.clone() crossorigin=nonce.clone()/>
-        <link
-            rel="preload"
-            href=assets.wasm.clone()
-            r#as="fetch"
-            r#type="application/wasm"
-            crossorigin=nonce.clone()
-        />
-        <script type="module" nonce=nonce>{assets.hydrate.clone()}</script>
-    }
-}
+use super::document::shell;
+use crate::context::{
+    assets::{embedded, embedded_file, EmbeddedFile},
+    AppState,
+};
 
 /// Everything the router has no route for: an embedded file, else (without
 /// an embedded site) a file from the site folder, else the not-found page.
@@ -179,15 +31,14 @@ pub async fn files_or_not_found(State(state): State<AppState>, request: Request)
     if embedded() {
         let handler = leptos_axum::render_app_to_stream_in_order_with_context(
             move || provide_context(state.clone()),
-            super::document::shell,
+            shell,
         );
         // No route matched: the app renders its not-found page.
         let mut response = handler(request).await;
         *response.status_mut() = StatusCode::NOT_FOUND;
         response
     } else {
-        let handler =
-            leptos_axum::file_and_error_handler::<AppState, _>(|_| super::document::shell());
+        let handler = leptos_axum::file_and_error_handler::<AppState, _>(|_| shell());
         handler(request.uri().clone(), State(state), request).await
     }
 }
@@ -372,11 +223,6 @@ fn byte_range(value: &str, len: usize) -> Option<Result<(usize, usize), Unsatisf
     Some(Ok(range))
 }
 
-/// The build script's rules, for the tests.
-#[cfg(test)]
-#[path = "../../build/site.rs"]
-mod build_site;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,58 +265,5 @@ mod tests {
         assert_eq!(byte_range("items=0-1", 1000), None);
         assert_eq!(byte_range("bytes=5-1", 1000), None);
         assert_eq!(byte_range("bytes=a-b", 1000), None);
-    }
-
-    #[test]
-    fn the_split_loader_is_the_same_text_whatever_order_its_names_came_in() {
-        let one = "const { __indirect_function_table, __wasm_split_shared0, memory,  } = \
-                   initSync(undefined, undefined);\n\
-                   Object.assign(sharedImports.__wasm_split, { memory, __indirect_function_table, \
-                   __wasm_split_shared0,  });\nimport { initSync } from \"./x.js\";\n\
-                   sharedImports = { __wasm_split: {  } };";
-        let two = one
-            .replace(
-                "{ __indirect_function_table, __wasm_split_shared0, memory,  }",
-                "{ memory, __wasm_split_shared0, __indirect_function_table,  }",
-            )
-            .replace(
-                "{ memory, __indirect_function_table, __wasm_split_shared0,  }",
-                "{ __wasm_split_shared0, memory, __indirect_function_table,  }",
-            );
-        assert_ne!(one, two);
-        let canonical = build_site::canonical_split_loader(one);
-        assert_eq!(canonical, build_site::canonical_split_loader(&two));
-        assert!(canonical.contains(
-            "const { __indirect_function_table, __wasm_split_shared0, memory,  } = initSync"
-        ));
-        assert!(canonical.contains("import { initSync } from"));
-        assert!(canonical.contains("sharedImports = { __wasm_split: {  } };"));
-        // Idempotent.
-        assert_eq!(build_site::canonical_split_loader(&canonical), canonical);
-    }
-
-    #[test]
-    fn site_files_are_typed_by_extension_and_unknown_ones_left_out() {
-        assert_eq!(
-            build_site::content_type("/pkg/app.HASH.wasm"),
-            Some("application/wasm")
-        );
-        assert_eq!(
-            build_site::content_type("/pkg/app.HASH.js"),
-            Some("text/javascript; charset=utf-8")
-        );
-        assert_eq!(
-            build_site::content_type("/favicon.svg"),
-            Some("image/svg+xml")
-        );
-        assert_eq!(build_site::content_type("/pkg/app.d.HASH.ts"), None);
-        assert_eq!(build_site::content_type("/README"), None);
-    }
-
-    #[test]
-    fn name_hashes_look_like_cargo_leptos_ones() {
-        let hash = build_site::name_hash(&[0u8; 32]);
-        assert_eq!(hash, "AAAAAAAAAAAAAAAAAAAAAA");
-        assert_eq!(build_site::name_hash(&[0xff; 32]).len(), 22);
     }
 }

@@ -1,25 +1,23 @@
-//! Request-scoped helpers for server functions: who is signed in, the one
-//! place that writes cookies, and answers to plain (JavaScript-free) forms.
+//! Request-scoped helpers for server functions and pages: who is signed
+//! in, where the request came from, the one place that writes cookies, and
+//! how a plain (JavaScript-free) form post is told apart and redirected.
 
 use axum::http::{
     header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE},
     request::Parts,
     HeaderValue, StatusCode,
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::AppState;
 use crate::{
     accounts::{device, Accounts, Browser, Client, Current, NewSession, SessionToken, User},
-    api::{FormEcho, FormId, Profile},
     error::AppError,
-    validation::{Field, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS},
 };
 
 /// The user resolved from the session cookie for this request, put into the
-/// request's extensions by [`super::middleware::resolve_session`].
+/// request's extensions by `server::middleware::resolve_session`.
 #[derive(Clone, Debug, Default)]
 pub struct CurrentUser(pub Option<Current>);
 
@@ -44,29 +42,20 @@ fn device_cookie_name(secure: bool) -> &'static str {
     }
 }
 
-fn echo_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-form"
-    } else {
-        "form"
-    }
-}
-
-/// How long a form echo lives: just long enough to follow the redirect.
-const ECHO_MAX_AGE_SECS: u64 = 60;
-
 pub fn accounts() -> Result<Accounts, AppError> {
     use_context::<AppState>()
         .map(|state| state.accounts.clone())
         .ok_or(AppError::Internal)
 }
 
-fn secure_cookies() -> bool {
+/// Whether cookies carry `Secure` and the `__Host-` prefix (an https
+/// origin).
+pub fn secure_cookies() -> bool {
     use_context::<AppState>().is_some_and(|state| state.config.secure_cookies())
 }
 
 /// Where this request came from (IP and user agent), resolved once by
-/// [`super::middleware::resolve_session`].
+/// `server::middleware::resolve_session`.
 pub fn client() -> Client {
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<Client>().cloned())
@@ -132,7 +121,7 @@ pub fn set_device_cookie(value: &str) {
 
 /// `Set-Cookie` for a cookie that scripts cannot read and that other sites
 /// do not send on their requests.
-fn set_cookie(name: &str, value: &str, max_age: Option<u64>) {
+pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>) {
     let Some(response) = use_context::<ResponseOptions>() else {
         return;
     };
@@ -177,7 +166,7 @@ pub fn clear_site_data() {
 
 /// True for a form posted by the browser itself (no JavaScript): it asks
 /// for HTML, not for the JSON a server-function call expects.
-fn plain_form_post() -> bool {
+pub fn plain_form_post() -> bool {
     use_context::<Parts>().is_some_and(|parts| {
         parts
             .headers
@@ -202,98 +191,6 @@ pub fn see_other_if_plain_form(location: &str) {
     }
 }
 
-/// The answer to a form submission, for both kinds of client: JSON for
-/// server-function calls, a 303 for plain form posts.
-pub struct FormReply {
-    form: FormId,
-    retry: String,
-    values: Vec<(Field, String)>,
-}
-
-impl FormReply {
-    /// `retry` is the page that shows the form again; `values` are what the
-    /// user typed that the form should keep (never passwords).
-    pub fn new(form: FormId, retry: &str, values: Vec<(Field, String)>) -> Self {
-        Self {
-            form,
-            retry: retry.to_owned(),
-            values,
-        }
-    }
-
-    pub fn success(self, location: &str) {
-        see_other_if_plain_form(location);
-    }
-
-    /// Success for a form that signed the browser in: sets its session and
-    /// device cookies, sends a plain form post on to `location`, and
-    /// returns the profile for the JSON answer.
-    pub fn signed_in(self, signed_in: &crate::accounts::SignedIn, location: &str) -> Profile {
-        set_session_cookie(&signed_in.session);
-        set_device_cookie(&signed_in.device_cookie);
-        self.success(location);
-        profile(&signed_in.user)
-    }
-
-    /// Returns the error for the JSON answer; a plain form post is sent back
-    /// to the form, with the error and the values in a one-minute cookie.
-    pub fn failure(self, error: AppError) -> AppError {
-        if plain_form_post() {
-            let values = self
-                .values
-                .into_iter()
-                .map(|(field, value)| {
-                    let limit = match field {
-                        Field::DisplayName => DISPLAY_NAME_MAX_CHARS,
-                        _ => EMAIL_MAX_CHARS,
-                    };
-                    // Longer input is wrong anyway; a bounded echo keeps
-                    // the cookie small.
-                    (field, value.chars().take(limit + 1).collect())
-                })
-                .collect();
-            let echo = FormEcho {
-                form: self.form,
-                error: error.clone(),
-                values,
-            };
-            if let Ok(json) = serde_json::to_vec(&echo) {
-                set_cookie(
-                    echo_cookie_name(secure_cookies()),
-                    &URL_SAFE_NO_PAD.encode(json),
-                    Some(ECHO_MAX_AGE_SECS),
-                );
-            }
-            see_other_if_plain_form(&self.retry);
-        }
-        error
-    }
-}
-
-/// Reads and clears the echo left by a failed plain form post for `form`.
-pub fn take_form_echo(form: FormId) -> Option<FormEcho> {
-    let parts = use_context::<Parts>()?;
-    let name = echo_cookie_name(secure_cookies());
-    let raw = read_cookie(&parts.headers, name)?;
-    set_cookie(name, "", Some(0));
-    let echo: FormEcho = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    (echo.form == form).then_some(echo)
-}
-
-/// The signed-in user of this request as the pages show them, if any.
-pub fn current_profile() -> Option<Profile> {
-    current_user().map(|user| profile(&user))
-}
-
-pub fn profile(user: &User) -> Profile {
-    Profile {
-        email: user.email.clone(),
-        display_name: user.display_name.clone(),
-        member_since: utc_date(user.created_at),
-        email_verified: user.email_verified_at.is_some(),
-    }
-}
-
 /// Percent-encodes a value for a query string.
 pub fn encode_query(value: &str) -> String {
     value
@@ -307,82 +204,9 @@ pub fn encode_query(value: &str) -> String {
         .collect()
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of a Unix time.
-pub fn utc_date_time(unix_secs: i64) -> String {
-    let minutes = unix_secs.rem_euclid(86_400) / 60;
-    format!(
-        "{} {:02}:{:02} UTC",
-        utc_date(unix_secs),
-        minutes / 60,
-        minutes % 60
-    )
-}
-
-/// RFC 3339 of a Unix time, in UTC: `2026-11-22T23:59:59Z`.
-pub fn rfc3339(unix_secs: i64) -> String {
-    let seconds = unix_secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        utc_date(unix_secs),
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
-/// `YYYY-MM-DD` of a Unix time, in UTC (days-to-civil, H. Hinnant).
-fn utc_date(unix_secs: i64) -> String {
-    let days = unix_secs.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// Whether `token` is a live one-time link for `purpose` (`reset`,
-/// `email_change`, `sign_up` for a link that starts an account, else email
-/// verification). An unreadable database counts as live (as not starting
-/// an account): the form's post then says what is wrong.
-pub async fn link_is_live(token: &str, purpose: &str) -> bool {
-    use crate::accounts::links::Purpose;
-
-    if purpose == "sign_up" {
-        return match accounts() {
-            Ok(accounts) => accounts.link_starts_account(token).await.unwrap_or(false),
-            Err(_) => false,
-        };
-    }
-    let purpose = match purpose {
-        "reset" => Purpose::Reset,
-        "email_change" => Purpose::EmailChange,
-        _ => Purpose::Verify,
-    };
-    match accounts() {
-        Ok(accounts) => accounts.link_is_live(token, purpose).await.unwrap_or(true),
-        Err(_) => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(utc_date(0), "1970-01-01");
-        assert_eq!(utc_date(951_782_400), "2000-02-29");
-        assert_eq!(utc_date(1_795_305_600), "2026-11-22");
-        assert_eq!(utc_date(1_795_391_999), "2026-11-22");
-        assert_eq!(utc_date_time(1_795_391_999), "2026-11-22 23:59 UTC");
-        assert_eq!(rfc3339(1_795_391_999), "2026-11-22T23:59:59Z");
-    }
 
     #[test]
     fn query_values_are_encoded() {

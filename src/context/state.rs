@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::AnyPool;
 
-use super::{site::Assets, Config};
+use super::{assets::Assets, Config};
 use crate::accounts::{
     mail::{Letters, Outbox},
     Accounts, DeviceKeys, PasswordHasher,

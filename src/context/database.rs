@@ -2,10 +2,8 @@
 //! PostgreSQL (several instances on one database), chosen by the scheme of
 //! `DATABASE_URL`.
 //!
-//! Queries go through sqlx's `Any` driver and are written once, in SQL that
-//! both databases accept: `$1` parameters, `RETURNING`, `ON CONFLICT`,
-//! integers for times and flags. The few statements that must differ pick
-//! their text by [`Backend`].
+//! Queries go through sqlx's `Any` driver; the dialects are the domain's
+//! business ([`crate::accounts::sql`]).
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -13,12 +11,11 @@ use sqlx::{
     any::AnyPoolOptions, migrate::Migrator, sqlite::SqliteConnectOptions, AnyPool, Executor,
 };
 
-use super::ServeError;
-use crate::accounts::email;
-
-/// The rule that made a user's `email_key`: 2 is NFC, Unicode case
-/// folding and IDNA domains (`accounts::email`); 1 was lower-casing.
-pub const EMAIL_KEY_VERSION: i64 = 2;
+use super::error::ServeError;
+pub use crate::accounts::{
+    email::{rekey_emails, Collision, EMAIL_KEY_VERSION},
+    sql::Backend,
+};
 
 /// The migrations in `migrations/sqlite/`, embedded in the binary.
 pub static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -28,46 +25,6 @@ pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 /// How long a query waits for another connection's write lock before
 /// failing (SQLite).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Which database a pool talks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// The backend a `DATABASE_URL` names, if it is one this server speaks.
-    pub fn of_url(url: &str) -> Option<Self> {
-        let scheme = url.split_once(':')?.0;
-        match scheme {
-            "sqlite" => Some(Self::Sqlite),
-            "postgres" | "postgresql" => Some(Self::Postgres),
-            _ => None,
-        }
-    }
-
-    /// The backend of an open pool.
-    pub fn of(pool: &AnyPool) -> Self {
-        Self::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Self::Sqlite)
-    }
-
-    /// The backend of an open connection (one inside a transaction).
-    pub fn of_connection(connection: &sqlx::AnyConnection) -> Self {
-        if connection.backend_name() == "PostgreSQL" {
-            Self::Postgres
-        } else {
-            Self::Sqlite
-        }
-    }
-
-    fn migrator(self) -> &'static Migrator {
-        match self {
-            Self::Sqlite => &SQLITE_MIGRATOR,
-            Self::Postgres => &POSTGRES_MIGRATOR,
-        }
-    }
-}
 
 /// Connection pool settings (`DATABASE_MAX_CONNECTIONS`,
 /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS`, `DATABASE_IDLE_TIMEOUT_SECONDS`).
@@ -201,14 +158,12 @@ pub async fn migrate(pool: &AnyPool) -> Result<Vec<Applied>, ServeError> {
         Backend::Sqlite => Some(lock_file(pool.connect_options().database_url.as_str()).await?),
         Backend::Postgres => None,
     };
-    backend
-        .migrator()
+    migrator(backend)
         .run(pool)
         .await
         .map_err(ServeError::Migrate)?;
     drop(migration_lock);
-    let applied = backend
-        .migrator()
+    let applied = migrator(backend)
         .iter()
         .filter(|migration| !before.contains(&migration.version))
         .map(|migration| Applied {
@@ -227,6 +182,14 @@ pub async fn migrate(pool: &AnyPool) -> Result<Vec<Applied>, ServeError> {
         );
     }
     Ok(applied)
+}
+
+/// The migrations of `backend`'s dialect.
+fn migrator(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATOR,
+        Backend::Postgres => &POSTGRES_MIGRATOR,
+    }
 }
 
 /// The versions of the migrations already applied (none on a new database).
@@ -256,61 +219,4 @@ async fn lock_file(url: &str) -> Result<std::fs::File, ServeError> {
     .await
     .map_err(|error| ServeError::Io(std::io::Error::other(error)))?
     .map_err(ServeError::Io)
-}
-
-/// Two accounts whose addresses became the same under the current rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Collision {
-    /// The account that has the address under the current rule.
-    pub kept: i64,
-    /// The account left with its old key (and so reported at every start).
-    pub unchanged: i64,
-}
-
-/// Brings the email addresses and keys of accounts made under an older
-/// rule to the current one ([`EMAIL_KEY_VERSION`]), oldest account first,
-/// and returns the accounts that would collide with another. Those keep
-/// their old key and are reported: which of two look-alike accounts is
-/// the real owner's is for a person to decide. Runs at every start; rows
-/// already current cost nothing.
-pub async fn rekey_emails(pool: &AnyPool) -> Result<Vec<Collision>, sqlx::Error> {
-    let stale: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, email FROM users WHERE email_key_version < $1 ORDER BY id")
-            .bind(EMAIL_KEY_VERSION)
-            .fetch_all(pool)
-            .await?;
-    let mut collisions = Vec::new();
-    for (id, stored) in stale {
-        let Ok(normalised) = email::normalise(&stored) else {
-            tracing::warn!(
-                "account {id}: its stored email address does not pass today's rules; \
-                 its old key is kept"
-            );
-            continue;
-        };
-        let updated = sqlx::query(
-            "UPDATE users SET email = $1, email_key = $2, email_key_version = $3 WHERE id = $4",
-        )
-        .bind(&normalised.email)
-        .bind(&normalised.key)
-        .bind(EMAIL_KEY_VERSION)
-        .bind(id)
-        .execute(pool)
-        .await;
-        match updated {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                let kept: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email_key = $1")
-                    .bind(&normalised.key)
-                    .fetch_one(pool)
-                    .await?;
-                collisions.push(Collision {
-                    kept,
-                    unchanged: id,
-                });
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(collisions)
 }

@@ -1,0 +1,300 @@
+//! Sessions: starting one at sign-in, finding the user of a request's
+//! session, ending one or all but this one, and listing them for the
+//! settings page.
+//!
+//! A session's token is random and kept only as a digest ([`super::token`]);
+//! a session ends after [`SessionPolicy::idle_timeout`] without a request
+//! or [`SessionPolicy::lifetime`] after log-in, whichever comes first.
+
+use sqlx::FromRow;
+
+use super::{
+    audit, sql::internal, Accounts, Browser, Client, Current, Event, NewSession, SessionToken,
+    SignedIn, User,
+};
+use crate::{
+    error::AppError,
+    time::{now, secs},
+};
+
+impl Accounts {
+    /// Ends the session; the token is worthless afterwards.
+    pub async fn log_out(&self, token: &SessionToken) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token.digest())
+            .execute(&self.db)
+            .await
+            .map_err(|error| internal("delete session", error))?;
+        Ok(())
+    }
+
+    /// The user a session token belongs to, if the session is still live.
+    pub async fn user_for_session(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Option<Current>, AppError> {
+        let now = now();
+        let idle_cutoff = now - secs(self.sessions.idle_timeout);
+        let row = sqlx::query_as::<_, LiveSession>(
+            "SELECT s.id AS session_id, s.last_seen_at, s.authenticated_at, u.id, u.email, \
+             u.display_name, \
+             u.created_at, u.email_verified_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
+        )
+        .bind(token.digest())
+        .bind(now)
+        .bind(idle_cutoff)
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|error| internal("find session", error))?;
+        let Some(LiveSession {
+            session_id,
+            last_seen_at,
+            authenticated_at,
+            user,
+        }) = row
+        else {
+            return Ok(None);
+        };
+        if now - last_seen_at >= TOUCH_INTERVAL_SECS {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(session_id)
+                .execute(&self.db)
+                .await
+                .map_err(|error| internal("touch session", error))?;
+        }
+        Ok(Some(Current {
+            user,
+            session_id,
+            authenticated_at,
+        }))
+    }
+
+    /// Starts a session for `user` in `browser`: ends the session its
+    /// cookie named (whoever it belonged to: a new sign-in replaces it),
+    /// and extends its device cookie with this account.
+    pub(super) async fn sign_in(
+        &self,
+        user: User,
+        persistent: bool,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<SignedIn, AppError> {
+        if let Some(previous) = &browser.session {
+            self.log_out(previous).await?;
+        }
+        let session = self.start_session(user.id, persistent, client).await?;
+        let devices = browser
+            .device_cookie
+            .as_deref()
+            .map(|cookie| self.devices.read(cookie))
+            .unwrap_or_default();
+        let device_cookie = self.devices.after_sign_in(&devices, user.id);
+        Ok(SignedIn {
+            user,
+            session,
+            device_cookie,
+        })
+    }
+
+    /// A fresh token for every log-in, so a token planted before log-in
+    /// (session fixation) is never promoted.
+    /// The session remembers the browser's IP and user agent for the
+    /// settings page's list, and counts as a fresh authentication.
+    async fn start_session(
+        &self,
+        user_id: i64,
+        persistent: bool,
+        client: &Client,
+    ) -> Result<NewSession, AppError> {
+        let now = now();
+        let token = SessionToken::generate();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, \
+             expires_at, ip, user_agent, authenticated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(token.digest())
+        .bind(user_id)
+        .bind(i64::from(persistent))
+        .bind(now)
+        .bind(now)
+        .bind(now + secs(self.sessions.lifetime))
+        .bind(&client.ip)
+        .bind(&client.user_agent)
+        .bind(now)
+        .execute(&self.db)
+        .await
+        .map_err(|error| internal("create session", error))?;
+        metrics::counter!("sessions_created_total").increment(1);
+        Ok(NewSession {
+            token,
+            persistent,
+            max_age: self.sessions.lifetime,
+        })
+    }
+
+    /// The account's live sessions: this one first, then the most recently
+    /// active.
+    pub async fn sessions(&self, current: &Current) -> Result<Vec<SessionInfo>, AppError> {
+        let now = now();
+        let rows = sqlx::query_as::<_, SessionRow>(
+            "SELECT id, ip, user_agent, created_at, last_seen_at FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
+             ORDER BY id = $4 DESC, last_seen_at DESC, id DESC",
+        )
+        .bind(current.user.id)
+        .bind(now)
+        .bind(now - secs(self.sessions.idle_timeout))
+        .bind(current.session_id)
+        .fetch_all(&self.db)
+        .await
+        .map_err(|error| internal("list sessions", error))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SessionInfo {
+                id: row.id,
+                device: describe_device(&row.user_agent),
+                ip: row.ip,
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+                current: row.id == current.session_id,
+            })
+            .collect())
+    }
+
+    /// Ends one session of the account; its browser is signed out at its
+    /// next request. 404 for an id that is not one of the account's.
+    pub async fn end_session(
+        &self,
+        current: &Current,
+        session_id: i64,
+        password: Option<&str>,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<(), AppError> {
+        self.require_sudo(current, password, client, browser)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(session_id)
+            .bind(current.user.id)
+            .execute(&self.db)
+            .await
+            .map_err(|error| internal("end session", error))?;
+        if ended.rows_affected() == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(&self.db, Event::SessionEnded, Some(current.user.id), client).await;
+        Ok(())
+    }
+
+    /// Ends every session of the account but this one; returns how many.
+    pub async fn end_other_sessions(
+        &self,
+        current: &Current,
+        password: Option<&str>,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<u64, AppError> {
+        self.require_sudo(current, password, client, browser)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(current.user.id)
+            .bind(current.session_id)
+            .execute(&self.db)
+            .await
+            .map_err(|error| internal("end other sessions", error))?;
+        audit::record(
+            &self.db,
+            Event::OtherSessionsEnded,
+            Some(current.user.id),
+            client,
+        )
+        .await;
+        Ok(ended.rows_affected())
+    }
+}
+
+/// A live session and its user, as one query finds them.
+#[derive(FromRow)]
+struct LiveSession {
+    session_id: i64,
+    last_seen_at: i64,
+    authenticated_at: i64,
+    #[sqlx(flatten)]
+    user: User,
+}
+
+/// How often at most a session's `last_seen_at` is written, so that page
+/// views do not each cost a database write.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// One of the account's live sessions, as the settings page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: i64,
+    /// Browser and operating system, from the user agent it signed in with.
+    pub device: String,
+    pub ip: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// The session of the request that asked.
+    pub current: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: i64,
+    ip: String,
+    user_agent: String,
+    created_at: i64,
+    last_seen_at: i64,
+}
+
+/// "Chrome 131 on Linux" from a user agent; "Unknown browser" when it says
+/// nothing recognisable.
+pub fn describe_device(user_agent: &str) -> String {
+    const UNKNOWN: &str = "UNKNOWN";
+    let Some(found) = woothee::parser::Parser::new().parse(user_agent) else {
+        return "Unknown browser".to_owned();
+    };
+    let mut browser = match found.name {
+        UNKNOWN => "Unknown browser".to_owned(),
+        name => name.to_owned(),
+    };
+    let major = found.version.split('.').next().unwrap_or_default();
+    if found.name != UNKNOWN && !major.is_empty() && major != UNKNOWN {
+        browser = format!("{browser} {major}");
+    }
+    match found.os {
+        UNKNOWN => browser,
+        os => format!("{browser} on {os}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        assert_eq!(
+            describe_device(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/131.0.0.0 Safari/537.36"
+            ),
+            "Chrome 131 on Linux"
+        );
+        assert_eq!(
+            describe_device(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+            ),
+            "Firefox 133 on Windows 10"
+        );
+        assert_eq!(describe_device(""), "Unknown browser");
+        // Tools are named as woothee knows them.
+        assert_eq!(describe_device("curl/8.5.0"), "HTTP Library curl");
+    }
+}

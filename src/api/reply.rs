@@ -1,0 +1,77 @@
+//! The answer to a form submission, for both kinds of client: JSON for
+//! server-function calls, a 303 for plain form posts (with what the user
+//! typed left for the form, on failure).
+
+use super::{
+    echo::{leave_form_echo, FormEcho, FormId},
+    Profile,
+};
+use crate::{
+    accounts::SignedIn,
+    context::request::{
+        plain_form_post, see_other_if_plain_form, set_device_cookie, set_session_cookie,
+    },
+    error::AppError,
+    validation::{Field, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS},
+};
+
+/// The answer to a form submission, for both kinds of client: JSON for
+/// server-function calls, a 303 for plain form posts.
+pub struct FormReply {
+    form: FormId,
+    retry: String,
+    values: Vec<(Field, String)>,
+}
+
+impl FormReply {
+    /// `retry` is the page that shows the form again; `values` are what the
+    /// user typed that the form should keep (never passwords).
+    pub fn new(form: FormId, retry: &str, values: Vec<(Field, String)>) -> Self {
+        Self {
+            form,
+            retry: retry.to_owned(),
+            values,
+        }
+    }
+
+    pub fn success(self, location: &str) {
+        see_other_if_plain_form(location);
+    }
+
+    /// Success for a form that signed the browser in: sets its session and
+    /// device cookies, sends a plain form post on to `location`, and
+    /// returns the profile for the JSON answer.
+    pub fn signed_in(self, signed_in: &SignedIn, location: &str) -> Profile {
+        set_session_cookie(&signed_in.session);
+        set_device_cookie(&signed_in.device_cookie);
+        self.success(location);
+        Profile::from(&signed_in.user)
+    }
+
+    /// Returns the error for the JSON answer; a plain form post is sent back
+    /// to the form, with the error and the values in a one-minute cookie.
+    pub fn failure(self, error: AppError) -> AppError {
+        if plain_form_post() {
+            let values = self
+                .values
+                .into_iter()
+                .map(|(field, value)| {
+                    let limit = match field {
+                        Field::DisplayName => DISPLAY_NAME_MAX_CHARS,
+                        _ => EMAIL_MAX_CHARS,
+                    };
+                    // Longer input is wrong anyway; a bounded echo keeps
+                    // the cookie small.
+                    (field, value.chars().take(limit + 1).collect())
+                })
+                .collect();
+            leave_form_echo(&FormEcho {
+                form: self.form,
+                error: error.clone(),
+                values,
+            });
+            see_other_if_plain_form(&self.retry);
+        }
+        error
+    }
+}
