@@ -137,7 +137,6 @@ def split_top(s: str) -> list[str]:
 
 USE = re.compile(r"\b(pub(?:\([^)]*\))?\s+)?use\s+([^;]+);")
 INLINE_PATH = re.compile(r"(?<![\w:])((?:crate|super|self|leptos_accounts)(?:::\w+)+)")
-MOD_DECL = re.compile(r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;")
 INLINE_MOD = re.compile(r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*\{")
 
 
@@ -174,7 +173,8 @@ class Crate:
         if not path:
             return None
         head, rest = path[0], path[1:]
-        if head in ("crate", "leptos_accounts"):
+        # The binary (main.rs) names the library `leptos_accounts`.
+        if head == "leptos_accounts" or (head == "crate" and rel != "main.rs"):
             return list(rest)
         if head == "self":
             return list(module) + rest
@@ -233,9 +233,7 @@ class Crate:
             for path in paths:
                 if path and path[-1] == "*":
                     path = path[:-1]
-                absolute = self.absolute(block_module, path, rel) if rel != "main.rs" else (
-                    path[1:] if path and path[0] == "leptos_accounts" else None
-                )
+                absolute = self.absolute(block_module, path, rel)
                 if absolute is None:
                     continue
                 target = self.resolve(absolute)

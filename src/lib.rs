@@ -2,7 +2,9 @@
 //! server, hydrated in the browser and navigated as a single-page app.
 //!
 //! The `ssr` feature builds the server (axum + SQLite); the `hydrate` feature
-//! builds the browser bundle. Everything outside [`server`] is shared by both.
+//! builds the browser bundle. `server`, `context`, `accounts` and `time` are
+//! server-only; the rest is shared by both. docs/architecture.md has the
+//! layers and which way imports point.
 
 // The page's view is one deeply nested static type (that is what lets
 // Leptos hydrate without a virtual DOM); the compiler needs more room for it.

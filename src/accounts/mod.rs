@@ -6,11 +6,12 @@
 //! itself. What a person does is one file each, an `impl Accounts` block:
 //! [`signup`], [`login`], [`sessions`], [`profile`], [`recovery`] (reset
 //! and verification), [`settings`] (sudo mode, password and email
-//! change) and [`deletion`]; what the operator reads is in [`admin`] and what they change in
-//! [`operator`]. They
-//! stand on the pieces below them: one-time [`links`], the [`mail`]
-//! outbox and its [`letters`], rate [`limits`], [`device`] cookies,
-//! [`audit`] events, and the [`sql`] dialects.
+//! change) and [`deletion`]; what the operator reads is in [`admin`], and
+//! what they change in [`operator`]. They stand on the pieces below them,
+//! which know nothing of [`Accounts`]: one-time [`links`], the [`mail`]
+//! outbox and its [`letters`], rate [`limits`] and token [`buckets`],
+//! [`device`] cookies, [`audit`] events, [`email`] addresses, data
+//! [`retention`], and the [`sql`] dialects.
 //!
 //! Security reasoning lives next to the code it concerns: the password
 //! policy in [`password`], hashing in [`hashing`], tokens in [`token`].

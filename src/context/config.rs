@@ -1,4 +1,5 @@
-//! The one place that reads settings from the environment.
+//! The one place that builds the settings from the environment ([`super::env`]
+//! reads and parses each variable).
 //!
 //! | variable | default | meaning |
 //! |---|---|---|

@@ -26,7 +26,6 @@ use sqlx::{AnyPool, FromRow};
 
 use tokio::{sync::Notify, task::JoinHandle};
 
-pub use crate::context::config::FIRST_RETRY_SECS;
 use crate::{
     accounts::{mail, sql::Backend},
     context::config::SmtpUrl,
