@@ -26,6 +26,7 @@ use argon2::{
 };
 use tokio::sync::oneshot;
 
+use super::password;
 use crate::error::AppError;
 
 /// Memory cost in KiB (19 MiB), iterations and lanes: OWASP's argon2id
@@ -142,6 +143,21 @@ impl PasswordHasher {
             known && matches
         })
         .await
+    }
+
+    /// Checks a password as the person typed it against `stored`: it is
+    /// normalised first ([`password::normalise`]), as it was when the hash
+    /// was made, so a no-break space, full-width letters or a ligature
+    /// match what was chosen. Log-in, sudo mode and a verify-first
+    /// sign-up's confirmation all check passwords here. An over-long
+    /// password costs the same work and fails.
+    pub async fn verify_typed(
+        &self,
+        typed: &str,
+        stored: Option<String>,
+    ) -> Result<bool, AppError> {
+        let password = password::normalise(typed).unwrap_or_default();
+        self.verify(password.into_bytes(), stored).await
     }
 
     /// Computes the dummy hash now rather than on the first unknown email.

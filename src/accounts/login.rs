@@ -4,7 +4,6 @@
 use super::{
     audit, email,
     limits::{LimitError, Subject},
-    password,
     signup::length_problems,
     sql::internal,
     Accounts, Browser, Client, Event, SignedIn,
@@ -132,8 +131,7 @@ impl Accounts {
             }
             Err(LimitError::Internal(error)) => return Err(error),
         }
-        let password = password::normalise(password).unwrap_or_default();
-        let verified = match self.hasher.verify(password.into_bytes(), stored).await {
+        let verified = match self.hasher.verify_typed(password, stored).await {
             Ok(verified) => verified && user_id.is_some(),
             Err(error) => {
                 // Not checked after all: the attempt does not count.

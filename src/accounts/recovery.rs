@@ -270,7 +270,7 @@ impl Accounts {
             self.take_client_token(client).await?;
             let matches = self
                 .hasher
-                .verify(password.as_bytes().to_vec(), Some(chosen_hash))
+                .verify_typed(password, Some(chosen_hash))
                 .await?;
             if !matches {
                 return Err(AppError::invalid(Problem::SignUpPasswordIncorrect));

@@ -136,11 +136,15 @@ pub(super) fn parse_proxies(value: &str) -> Result<Vec<IpAddr>, ConfigError> {
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .map(|entry| {
-            entry.parse::<IpAddr>().map_err(|_| {
-                ConfigError(format!(
-                    "TRUSTED_PROXY must be IP addresses separated by commas, not {entry:?}"
-                ))
-            })
+            // `::ffff:127.0.0.1` is 127.0.0.1, as peers are compared.
+            entry
+                .parse::<IpAddr>()
+                .map(|ip| ip.to_canonical())
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "TRUSTED_PROXY must be IP addresses separated by commas, not {entry:?}"
+                    ))
+                })
         })
         .collect()
 }
@@ -206,5 +210,9 @@ mod tests {
             ]
         );
         assert!(parse_proxies("proxy.internal").is_err());
+        assert_eq!(
+            parse_proxies("::ffff:127.0.0.1").unwrap(),
+            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
     }
 }

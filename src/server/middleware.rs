@@ -82,10 +82,12 @@ pub async fn resolve_session(
 /// `X-Forwarded-For`. Entries a client wrote itself come earlier in that
 /// header and are ignored, so rotating them gains nothing.
 fn client(request: &Request, trusted_proxies: &[IpAddr]) -> Client {
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`: compared
+    // and recorded as the IPv4 address they are.
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .map(|info| info.0.ip().to_canonical());
     let forwarded = || {
         request
             .headers()

@@ -698,6 +698,39 @@ async fn verify_first_starts_the_account_only_from_the_mailed_link() {
     assert_eq!(app.count("users").await, 1);
 }
 
+/// A password is normalised (NFKC) when it is hashed at sign-up, so the
+/// confirmation must normalise what is typed too: a no-break space or
+/// full-width letters, typed the same way twice, start the account.
+#[tokio::test]
+async fn verify_first_accepts_the_password_typed_as_at_sign_up() {
+    let app = verify_first().await;
+    let chosen = "ｃｏｒｒｅｃｔ\u{a0}horse battery staple";
+    let reply = app
+        .post_form(
+            "/api/auth/signup",
+            &[
+                ("email", "ada@example.com"),
+                ("password", chosen),
+                ("display_name", "Ada"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let (_, text) = last_mail(&app, "verify_email").await;
+    let token = token_in(&text, &app.origin(), "/verify-email");
+    let started = app
+        .post_form(
+            "/api/auth/verify-email",
+            &[("token", &token), ("password", chosen)],
+            None,
+        )
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    assert!(started.cookie("session").is_some(), "signed in");
+    assert_eq!(app.log_in("ada@example.com", chosen).await.status, 200);
+}
+
 #[tokio::test]
 async fn verify_first_sign_up_does_not_tell_which_addresses_are_registered() {
     let app = verify_first().await;

@@ -136,6 +136,33 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
     assert_eq!(ips, vec!["10.0.0.1", "10.0.0.2"]);
 }
 
+/// On a dual-stack listener an IPv4 proxy's address arrives mapped
+/// (`::ffff:127.0.0.1`); it is still the trusted proxy, so each client
+/// behind it keeps its own bucket instead of all sharing the proxy's.
+#[tokio::test]
+async fn a_trusted_proxy_is_recognised_on_a_dual_stack_listener() {
+    let app = TestApp::spawn_dual_stack_with(|config| {
+        config.limits.ip_burst = 1;
+        config.limits.ip_per_minute = 1;
+        config.trusted_proxies = vec!["127.0.0.1".parse::<IpAddr>().unwrap()];
+    })
+    .await;
+    assert_eq!(
+        app.sign_up_from("a@example.com", "10.0.0.1").await.status,
+        200
+    );
+    assert_eq!(
+        app.sign_up_from("b@example.com", "10.0.0.2").await.status,
+        200,
+        "another client behind the proxy has its own bucket"
+    );
+    let ips: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip FROM audit_events ORDER BY ip")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(ips, vec!["10.0.0.1", "10.0.0.2"]);
+}
+
 #[tokio::test]
 async fn every_account_event_is_audited_without_secrets() {
     let app = TestApp::spawn().await;

@@ -115,13 +115,37 @@ impl TestApp {
 
     /// Starts the app after `configure` has adjusted its settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let database_url = fresh_database(&dir).await;
-        let db = server::db::connect(&database_url).await.expect("database");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("free port");
         let addr = listener.local_addr().expect("local address");
+        Self::spawn_on(listener, addr, configure).await
+    }
+
+    /// Starts the app on a dual-stack listener (`[::]`), reached over IPv4
+    /// loopback: the server sees its peers as `::ffff:127.0.0.1`, as a
+    /// server listening on every address does.
+    pub async fn spawn_dual_stack_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let listener = tokio::net::TcpListener::bind("[::]:0")
+            .await
+            .expect("free port");
+        let port = listener.local_addr().expect("local address").port();
+        Self::spawn_on(
+            listener,
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            configure,
+        )
+        .await
+    }
+
+    async fn spawn_on(
+        listener: tokio::net::TcpListener,
+        addr: SocketAddr,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let database_url = fresh_database(&dir).await;
+        let db = server::db::connect(&database_url).await.expect("database");
         let mut config = Config::with_defaults(
             LeptosOptions::builder()
                 .output_name("leptos_accounts")
