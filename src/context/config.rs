@@ -33,7 +33,8 @@
 //! | `SIGNUP_MODE` | `open` | `open`: accounts start at once, addresses are verified by mail; `verify-first`: accounts start when the mailed link is used, and sign-up never tells whether an address is registered |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
 //! | `LOG_FORMAT` | `text` | `json`: one JSON object per log line, for log collectors |
-//! | `METRICS_ADDR` | off | address of the Prometheus listener (`/metrics`), e.g. `127.0.0.1:9100`; never the site's own |
+//! | `METRICS_ADDR` | off | address of the Prometheus listener (`/metrics`), e.g. `127.0.0.1:9100`; never the site's own; loopback or private unless `METRICS_PUBLIC=1` |
+//! | `METRICS_PUBLIC` | `0` | `1`: allow a `METRICS_ADDR` beyond loopback and private networks (behind a firewall) |
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -51,8 +52,9 @@ use super::{
     assets,
     database::{Backend, PoolSettings},
     env::{
-        default_hash_concurrency, default_mail_from, missing_origin, number, parse_mail_from,
-        parse_metrics_addr, parse_origin, parse_proxies, parse_smtp_url, var,
+        check_metrics_exposure, default_hash_concurrency, default_mail_from, flag, missing_origin,
+        number, parse_mail_from, parse_metrics_addr, parse_origin, parse_proxies, parse_smtp_url,
+        var,
     },
 };
 
@@ -184,8 +186,11 @@ impl Config {
             }
             Some(seconds) => Duration::from_secs(seconds),
         };
+        let metrics_public = flag("METRICS_PUBLIC")?;
         let metrics_addr = var("METRICS_ADDR")?
             .map(|value| parse_metrics_addr(&value, leptos_options.site_addr))
+            .transpose()?
+            .map(|addr| check_metrics_exposure(addr, metrics_public))
             .transpose()?;
         let smtp = var("SMTP_URL")?.map(parse_smtp_url).transpose()?;
         let mail_from = match var("MAIL_FROM")? {

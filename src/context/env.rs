@@ -80,6 +80,45 @@ pub(super) fn parse_metrics_addr(value: &str, site: SocketAddr) -> Result<Socket
     Ok(addr)
 }
 
+/// Refuses a metrics address reachable beyond loopback and private
+/// networks (or every address: `0.0.0.0`, `::`) unless `allow_public`
+/// (`METRICS_PUBLIC=1`): the series tell when accounts sign up and when
+/// mail goes out, so a stranger scraping them around a "forgot password"
+/// request learns whether an address has an account.
+pub(super) fn check_metrics_exposure(
+    addr: SocketAddr,
+    allow_public: bool,
+) -> Result<SocketAddr, ConfigError> {
+    let contained = match addr.ip().to_canonical() {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    };
+    if contained || allow_public {
+        return Ok(addr);
+    }
+    Err(ConfigError(format!(
+        "METRICS_ADDR ({addr}) would serve metrics beyond loopback and private networks, and \
+         they reveal when accounts sign up and mail goes out: use 127.0.0.1 or a private \
+         address, or set METRICS_PUBLIC=1 if a firewall keeps it private"
+    )))
+}
+
+/// A yes/no setting: `1`, `true` or `yes` (any case) is yes; unset, `0`,
+/// `false` or `no` is no.
+pub(super) fn flag(name: &str) -> Result<bool, ConfigError> {
+    match var(name)?
+        .map(|value| value.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("" | "0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError(format!(
+            "{name} must be 1 or 0, not {:?}",
+            other.chars().take(20).collect::<String>()
+        ))),
+    }
+}
+
 pub fn default_mail_from(origin: &str) -> String {
     let host = origin
         .split_once("://")
@@ -198,6 +237,31 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("127.0.0.1:9100"));
+    }
+
+    #[test]
+    fn metrics_stay_on_loopback_and_private_networks_unless_allowed() {
+        for contained in [
+            "127.0.0.1:9100",
+            "[::1]:9100",
+            "10.0.0.5:9100",
+            "192.168.1.2:9100",
+            "[fd00::5]:9100",
+        ] {
+            let addr: SocketAddr = contained.parse().unwrap();
+            assert!(check_metrics_exposure(addr, false).is_ok(), "{contained}");
+        }
+        for public in [
+            "0.0.0.0:9100",
+            "[::]:9100",
+            "203.0.113.7:9100",
+            "[2001:db8::7]:9100",
+        ] {
+            let addr: SocketAddr = public.parse().unwrap();
+            let refused = check_metrics_exposure(addr, false).unwrap_err().to_string();
+            assert!(refused.contains("METRICS_PUBLIC=1"), "{refused}");
+            assert!(check_metrics_exposure(addr, true).is_ok(), "{public}");
+        }
     }
 
     #[test]

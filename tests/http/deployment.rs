@@ -99,6 +99,55 @@ fn with_app_origin_it_starts_on_any_address() {
     assert!(started.is_some(), "the server starts");
 }
 
+/// Metrics tell when accounts sign up and mail goes out, so a stranger
+/// who can scrape them around a "forgot password" request learns whether
+/// an address is registered: a listener beyond loopback and private
+/// networks needs METRICS_PUBLIC=1.
+#[test]
+fn metrics_beyond_private_networks_are_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = |public: bool| {
+        let mut settings = vec![
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "0.0.0.0:0".to_owned()),
+            ("LEPTOS_SITE_ROOT", dir.path().display().to_string()),
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}/accounts.db", dir.path().display()),
+            ),
+        ];
+        if public {
+            settings.push(("METRICS_PUBLIC", "1".to_owned()));
+        }
+        settings
+    };
+
+    let (mut server, lines) = start(&settings(false));
+    let status = wait_for_exit(&mut server);
+    if status.is_none() {
+        let _ = server.kill();
+    }
+    let output = lines.try_iter().collect::<Vec<_>>().join("\n");
+    assert!(!status.expect("the server refuses to start").success());
+    assert!(
+        output.contains("METRICS_ADDR (0.0.0.0:0)") && output.contains("METRICS_PUBLIC=1"),
+        "{output}"
+    );
+    assert!(!output.contains("listening on"), "{output}");
+
+    let (mut server, lines) = start(&settings(true));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut metrics = None;
+    while metrics.is_none() && Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            metrics = line.contains("metrics on").then_some(line);
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(metrics.is_some(), "allowed, the metrics listener opens");
+}
+
 #[tokio::test]
 async fn the_server_deletes_what_is_past_its_retention_on_its_own() {
     let dir = tempfile::tempdir().unwrap();
