@@ -49,6 +49,19 @@ fn wait_for_exit(server: &mut Child) -> Option<std::process::ExitStatus> {
     None
 }
 
+/// The first log line within 20 seconds that contains `needle`.
+fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            if line.contains(needle) {
+                return Some(line);
+            }
+        }
+    }
+    None
+}
+
 #[test]
 fn listening_beyond_loopback_without_app_origin_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,13 +100,7 @@ fn with_app_origin_it_starts_on_any_address() {
             format!("sqlite://{}/accounts.db", dir.path().display()),
         ),
     ]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut started = None;
-    while started.is_none() && Instant::now() < deadline {
-        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
-            started = line.contains("listening on").then_some(line);
-        }
-    }
+    let started = wait_for_line(&lines, "listening on");
     let _ = server.kill();
     let _ = server.wait();
     assert!(started.is_some(), "the server starts");
@@ -136,13 +143,7 @@ fn metrics_beyond_private_networks_are_refused_unless_allowed() {
     assert!(!output.contains("listening on"), "{output}");
 
     let (mut server, lines) = start(&settings(true));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut metrics = None;
-    while metrics.is_none() && Instant::now() < deadline {
-        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
-            metrics = line.contains("metrics on").then_some(line);
-        }
-    }
+    let metrics = wait_for_line(&lines, "metrics on");
     let _ = server.kill();
     let _ = server.wait();
     assert!(metrics.is_some(), "allowed, the metrics listener opens");

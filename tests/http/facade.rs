@@ -6,7 +6,7 @@ use leptos_accounts::{
     accounts::{
         links::Purpose,
         mail::{Letters, Outbox},
-        Accounts, Browser, Client, DeviceKeys, PasswordHasher, RateLimits, SessionPolicy,
+        Accounts, Browser, Client, Current, DeviceKeys, PasswordHasher, RateLimits, SessionPolicy,
         SessionToken, SignedIn, SignedUp,
     },
     error::AppError,
@@ -58,6 +58,21 @@ impl Domain {
         }
     }
 
+    /// Logs in from a new browser, without "Remember me".
+    async fn log_in(&self, email: &str, password: &str) -> Result<SignedIn, AppError> {
+        self.accounts
+            .log_in(email, password, false, &client(), &Browser::default())
+            .await
+    }
+
+    /// Who the session `token` belongs to, if it is live.
+    async fn session_of(&self, token: &SessionToken) -> Option<Current> {
+        self.accounts
+            .user_for_session(token)
+            .await
+            .expect("session look-up")
+    }
+
     /// The one-time token in the latest mail of `kind` to `to`.
     async fn token_mailed(&self, kind: &str, to: &str) -> String {
         let text: String = sqlx::query_scalar(
@@ -97,10 +112,8 @@ async fn sign_up_makes_a_signed_in_account_with_a_verification_mail() {
     assert_eq!(signed_in.user.display_name, "Ada");
     assert_eq!(signed_in.user.email_verified_at, None);
     let current = domain
-        .accounts
-        .user_for_session(&signed_in.session.token)
+        .session_of(&signed_in.session.token)
         .await
-        .unwrap()
         .expect("the new session is live");
     assert_eq!(current.user, signed_in.user);
     assert_eq!(domain.mails("verify_email").await, 1);
@@ -148,11 +161,7 @@ async fn log_in_checks_the_password_and_replaces_the_browsers_session() {
         ("ada@example.com", "wrong password, long enough"),
         ("nobody@example.com", PASSWORD),
     ] {
-        let refused = domain
-            .accounts
-            .log_in(email, password, false, &client(), &Browser::default())
-            .await
-            .unwrap_err();
+        let refused = domain.log_in(email, password).await.unwrap_err();
         assert_eq!(refused, AppError::InvalidCredentials, "{email}");
     }
 
@@ -168,38 +177,18 @@ async fn log_in_checks_the_password_and_replaces_the_browsers_session() {
     assert!(second.session.persistent);
     let old = browser.session.as_ref().unwrap();
     assert_ne!(old.as_str(), second.session.token.as_str());
-    assert_eq!(domain.accounts.user_for_session(old).await.unwrap(), None);
-    assert!(domain
-        .accounts
-        .user_for_session(&second.session.token)
-        .await
-        .unwrap()
-        .is_some());
+    assert_eq!(domain.session_of(old).await, None);
+    assert!(domain.session_of(&second.session.token).await.is_some());
 }
 
 #[tokio::test]
 async fn sessions_are_listed_per_account_and_end_for_good() {
     let domain = Domain::new().await;
     let here = domain.sign_up("ada@example.com").await;
-    let elsewhere = domain
-        .accounts
-        .log_in(
-            "ada@example.com",
-            PASSWORD,
-            false,
-            &client(),
-            &Browser::default(),
-        )
-        .await
-        .unwrap();
+    let elsewhere = domain.log_in("ada@example.com", PASSWORD).await.unwrap();
     let stranger = domain.sign_up("grace@example.com").await;
 
-    let current = domain
-        .accounts
-        .user_for_session(&here.session.token)
-        .await
-        .unwrap()
-        .unwrap();
+    let current = domain.session_of(&here.session.token).await.unwrap();
     let listed = domain.accounts.sessions(&current).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed[0].current);
@@ -213,23 +202,14 @@ async fn sessions_are_listed_per_account_and_end_for_good() {
         .unwrap();
     assert_eq!(ended, 1);
     let gone = &elsewhere.session.token;
-    assert_eq!(domain.accounts.user_for_session(gone).await.unwrap(), None);
+    assert_eq!(domain.session_of(gone).await, None);
     // Another account's session is not this account's to end.
-    assert!(domain
-        .accounts
-        .user_for_session(&stranger.session.token)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(domain.session_of(&stranger.session.token).await.is_some());
 
     domain.accounts.log_out(&here.session.token).await.unwrap();
-    let after = domain.accounts.user_for_session(&here.session.token).await;
-    assert_eq!(after.unwrap(), None);
+    assert_eq!(domain.session_of(&here.session.token).await, None);
     let forged = SessionToken::generate();
-    assert_eq!(
-        domain.accounts.user_for_session(&forged).await.unwrap(),
-        None
-    );
+    assert_eq!(domain.session_of(&forged).await, None);
 }
 
 #[tokio::test]
@@ -284,26 +264,12 @@ async fn a_reset_link_works_once_for_its_own_purpose() {
     assert_eq!(again, AppError::LinkInvalid);
 
     let old = domain
-        .accounts
-        .log_in(
-            "ada@example.com",
-            PASSWORD,
-            false,
-            &client(),
-            &Browser::default(),
-        )
+        .log_in("ada@example.com", PASSWORD)
         .await
         .unwrap_err();
     assert_eq!(old, AppError::InvalidCredentials);
     domain
-        .accounts
-        .log_in(
-            "ada@example.com",
-            new_password,
-            false,
-            &client(),
-            &Browser::default(),
-        )
+        .log_in("ada@example.com", new_password)
         .await
         .unwrap();
 }

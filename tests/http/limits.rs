@@ -1,6 +1,6 @@
 //! Brute-force limits and the audit trail.
 
-use leptos_accounts::server::db::Backend;
+use leptos_accounts::server::{db::Backend, Config};
 use std::net::IpAddr;
 
 use crate::support::{Reply, TestApp, PASSWORD};
@@ -102,14 +102,24 @@ async fn a_client_ip_that_floods_the_auth_endpoints_gets_429() {
     assert_eq!(login.status, 429, "log-in shares the bucket");
 }
 
+/// One request a minute per client, behind a proxy on 127.0.0.1.
+fn behind_a_loopback_proxy(config: &mut Config) {
+    config.limits.ip_burst = 1;
+    config.limits.ip_per_minute = 1;
+    config.trusted_proxies = vec!["127.0.0.1".parse::<IpAddr>().unwrap()];
+}
+
+/// The client addresses the audit trail recorded, each once.
+async fn audited_addresses(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT DISTINCT ip FROM audit_events ORDER BY ip")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
-    let app = TestApp::spawn_with(|config| {
-        config.limits.ip_burst = 1;
-        config.limits.ip_per_minute = 1;
-        config.trusted_proxies = vec!["127.0.0.1".parse::<IpAddr>().unwrap()];
-    })
-    .await;
+    let app = TestApp::spawn_with(behind_a_loopback_proxy).await;
     assert_eq!(
         app.sign_up_from("a@example.com", "10.0.0.1").await.status,
         200
@@ -129,11 +139,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
             .status,
         429
     );
-    let ips: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip FROM audit_events ORDER BY ip")
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(ips, vec!["10.0.0.1", "10.0.0.2"]);
+    assert_eq!(audited_addresses(&app).await, ["10.0.0.1", "10.0.0.2"]);
 }
 
 /// On a dual-stack listener an IPv4 proxy's address arrives mapped
@@ -141,12 +147,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
 /// behind it keeps its own bucket instead of all sharing the proxy's.
 #[tokio::test]
 async fn a_trusted_proxy_is_recognised_on_a_dual_stack_listener() {
-    let app = TestApp::spawn_dual_stack_with(|config| {
-        config.limits.ip_burst = 1;
-        config.limits.ip_per_minute = 1;
-        config.trusted_proxies = vec!["127.0.0.1".parse::<IpAddr>().unwrap()];
-    })
-    .await;
+    let app = TestApp::spawn_dual_stack_with(behind_a_loopback_proxy).await;
     assert_eq!(
         app.sign_up_from("a@example.com", "10.0.0.1").await.status,
         200
@@ -156,11 +157,7 @@ async fn a_trusted_proxy_is_recognised_on_a_dual_stack_listener() {
         200,
         "another client behind the proxy has its own bucket"
     );
-    let ips: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip FROM audit_events ORDER BY ip")
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(ips, vec!["10.0.0.1", "10.0.0.2"]);
+    assert_eq!(audited_addresses(&app).await, ["10.0.0.1", "10.0.0.2"]);
 }
 
 #[tokio::test]
