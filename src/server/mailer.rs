@@ -29,6 +29,7 @@ use tokio::{sync::Notify, task::JoinHandle};
 use crate::{
     accounts::{mail, sql::Backend},
     context::config::SmtpUrl,
+    time::now,
 };
 
 /// How long a claimed mail is reserved for the sender that claimed it.
@@ -199,7 +200,16 @@ pub async fn deliver_due(db: &AnyPool, sender: &Sender, now: i64) -> Result<bool
     };
     // The outcome is the mail server's; failing to write it down must not
     // stop the mail after it (the claim runs out and it is tried again).
-    if let Err(error) = record(db, &mail, claim, outcome, sender.first_retry, self::now()).await {
+    if let Err(error) = record(
+        db,
+        &mail,
+        claim,
+        outcome,
+        sender.first_retry,
+        crate::time::now(),
+    )
+    .await
+    {
         tracing::error!(
             mail = mail.id,
             "mail: could not record the outcome of mail {}: {error}",
@@ -306,14 +316,6 @@ pub fn retry_delay(attempts: i64, first: i64) -> i64 {
         .max(1)
         .saturating_mul(1 << doublings)
         .min(MAX_RETRY_SECS)
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

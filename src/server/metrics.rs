@@ -20,6 +20,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
 use super::AppState;
+use crate::time::now;
 
 /// The request-time buckets, in seconds: page loads around a millisecond,
 /// log-ins (argon2) around tens of milliseconds, time-outs at seconds.
@@ -208,16 +209,10 @@ async fn read_levels(state: &AppState) {
         Ok(Ok((waiting, failed, oldest))) => {
             gauge!("mail_outbox_waiting").set(waiting as f64);
             gauge!("mail_outbox_failed").set(failed as f64);
-            let age = oldest.map_or(0, |created_at| (unix_now() - created_at).max(0));
+            let age = oldest.map_or(0, |created_at| (now() - created_at).max(0));
             gauge!("mail_outbox_oldest_waiting_seconds").set(age as f64);
         }
         Ok(Err(error)) => tracing::warn!("metrics: could not read the outbox: {error}"),
         Err(_) => tracing::warn!("metrics: reading the outbox took over 2 s"),
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(0))
 }
