@@ -16,7 +16,8 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 base="http://127.0.0.1:$port"
 # The per-IP limit would stop a load test from one address within seconds.
 LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$data/bench.db" RUST_LOG=warn \
-  AUTH_RATE_BURST=1000000 AUTH_RATE_PER_MINUTE=1000000 "$bin" &
+  AUTH_RATE_BURST=1000000 AUTH_RATE_PER_MINUTE=1000000 \
+  MAIL_PER_NETWORK_PER_HOUR=1000000 MAIL_PER_HOUR=1000000 "$bin" &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
 

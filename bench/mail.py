@@ -70,7 +70,8 @@ def main():
                    LEPTOS_SITE_ADDR=f"127.0.0.1:{app_port}", LEPTOS_SITE_ROOT=site_root,
                    DATABASE_URL=f"sqlite://{data}/bench.db", RUST_LOG="warn",
                    SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
-                   AUTH_RATE_BURST="100000", AUTH_RATE_PER_MINUTE="100000")
+                   AUTH_RATE_BURST="100000", AUTH_RATE_PER_MINUTE="100000",
+                   MAIL_PER_NETWORK_PER_HOUR="100000", MAIL_PER_HOUR="100000")
         server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
         try:
             wait_until(lambda: urllib.request.urlopen(maildev_api + "/email").status == 200, "MailDev start")

@@ -59,6 +59,7 @@ echo "preparing: $users users, $duration s per run, $(nproc) CPUs"
 LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT="$site_root" LEPTOS_ENV=PROD \
   DATABASE_URL="sqlite://$work/bench.db" RUST_LOG=warn,leptos_accounts::server=info NO_COLOR=1 \
   AUTH_RATE_BURST=1000000000 AUTH_RATE_PER_MINUTE=1000000000 \
+  MAIL_PER_NETWORK_PER_HOUR=1000000000 MAIL_PER_HOUR=1000000000 \
   start "$work/app.log" "$bin"
 app_pid=$server_pid
 app=$base
@@ -153,6 +154,7 @@ if [ "${BENCH_POSTGRES:-1}" = 1 ]; then
       DATABASE_URL="$db_url" APP_ORIGIN="$proxy" TRUSTED_PROXY=127.0.0.1 \
       RUST_LOG=warn,leptos_accounts::server=info NO_COLOR=1 \
       AUTH_RATE_BURST=1000000000 AUTH_RATE_PER_MINUTE=1000000000 \
+  MAIL_PER_NETWORK_PER_HOUR=1000000000 MAIL_PER_HOUR=1000000000 \
       start "$work/$1.log" "$bin"
   }
   pg_instance pg-a

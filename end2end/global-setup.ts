@@ -15,7 +15,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 // Starts the release build of the server for the whole test run (and a
-// second one with SIGNUP_MODE=verify-first, APP_VERIFY_FIRST_URL):
+// second one with SIGNUP_MODE=verify-first, APP_VERIFY_FIRST_URL, and a
+// third as `make run` starts it, without SMTP_URL, APP_LOCAL_URL, whose
+// local mailbox address from its start-up output is APP_MAILBOX_URL):
 // - deployed as the README says: the one binary, copied alone into an
 //   empty directory and started there, with no site folder and no
 //   LEPTOS_SITE_ROOT, so every page and asset comes from the binary;
@@ -68,15 +70,22 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   // The same product with SIGNUP_MODE=verify-first, for its sign-up tests.
   const verifyFirst = await start("verify-first", { SIGNUP_MODE: "verify-first", LOG_FORMAT: "text" });
   process.env.APP_VERIFY_FIRST_URL = verifyFirst.baseUrl;
+  // As `make run` starts it: no mail server, so mail stays in the outbox
+  // and the local mailbox shows it at the address the server prints.
+  const local = await start("local", { SMTP_URL: "", LOG_FORMAT: "text" });
+  process.env.APP_LOCAL_URL = local.baseUrl;
+  const printed = local.output.match(/read it at (http:\/\/\S+\/dev\/mailbox\?key=[\w-]+)/);
+  if (!printed) throw new Error(`the server without SMTP_URL did not print its mailbox:\n${local.output}`);
+  process.env.APP_MAILBOX_URL = printed[1];
 
   return async () => {
     try {
-      for (const started of [main, verifyFirst]) {
+      for (const started of [main, verifyFirst, local]) {
         await stop(started.server);
         await closed(started.log);
       }
       await stop(maildev);
-      checkLogsHoldNoSecrets([main.logFile, verifyFirst.logFile], secretsFile);
+      checkLogsHoldNoSecrets([main.logFile, verifyFirst.logFile, local.logFile], secretsFile);
     } finally {
       if (process.env.E2E_KEEP_LOGS) {
         console.log(`server logs kept in ${dataDir}`);
@@ -147,7 +156,7 @@ async function startServer(
   workingDir: string,
   database: string,
   settings: Record<string, string>,
-): Promise<{ server: ChildProcess; baseUrl: string; log: WriteStream; logFile: string }> {
+): Promise<{ server: ChildProcess; baseUrl: string; output: string; log: WriteStream; logFile: string }> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.LEPTOS_SITE_ROOT;
   const server = spawn(binary, [], {
@@ -161,6 +170,8 @@ async function startServer(
       // tested over HTTP, the per-account back-off in the browser.
       AUTH_RATE_BURST: "10000",
       AUTH_RATE_PER_MINUTE: "10000",
+      // ... and causes the mail of every test.
+      MAIL_PER_NETWORK_PER_HOUR: "10000",
       // A long first back-off keeps the "paused" test independent of speed.
       LOGIN_BACKOFF_BASE_SECONDS: "30",
       // Everything the server and its libraries say, so that the
@@ -178,16 +189,17 @@ async function startServer(
     log.write(chunk);
     process.stderr.write(chunk);
   });
-  const baseUrl = await listeningAddress(server);
+  const { baseUrl, output } = await listeningAddress(server);
   await waitForHealth(baseUrl);
-  return { server, baseUrl, log, logFile };
+  return { server, baseUrl, output, log, logFile };
 }
 
 function closed(stream: WriteStream): Promise<void> {
   return new Promise((resolve) => stream.end(resolve));
 }
 
-function listeningAddress(server: ChildProcess): Promise<string> {
+/** The address the server listens on, and what it printed until then. */
+function listeningAddress(server: ChildProcess): Promise<{ baseUrl: string; output: string }> {
   return new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(
@@ -201,7 +213,7 @@ function listeningAddress(server: ChildProcess): Promise<string> {
       const match = seen.match(/listening on (http:\/\/[\d.:]+)/);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve({ baseUrl: match[1], output: seen });
       }
     });
     server.on("exit", (code) => {

@@ -1,5 +1,6 @@
 // Takes the README's screenshots (make screenshots): starts the release
-// server as `make run` does (no SMTP_URL, so mail shows at /dev/mailbox) on
+// server as `make run` does (no SMTP_URL, so mail shows in the local
+// mailbox, at the address with a key that the server prints) on
 // a free port with a throwaway database, walks through it in Debian's
 // Chromium as a new user would, and writes docs/screenshots/*.png. It also
 // checks the walk: sign up, open the mailbox, follow the link, and the
@@ -32,12 +33,13 @@ const server = spawn(binary, [], {
   },
   stdio: ["ignore", "pipe", "inherit"],
 });
-const base = await new Promise((resolve, reject) => {
+const [base, mailbox] = await new Promise((resolve, reject) => {
   let seen = "";
   server.stdout.on("data", (chunk) => {
     seen += chunk;
-    const match = seen.match(/listening on (http:\/\/[\d.:]+)/);
-    if (match) resolve(match[1]);
+    const listening = seen.match(/listening on (http:\/\/[\d.:]+)/);
+    const printed = seen.match(/read it at (http:\/\/\S+\/dev\/mailbox\?key=[\w-]+)/);
+    if (listening && printed) resolve([listening[1], printed[1]]);
   });
   server.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${seen}`)));
 });
@@ -75,7 +77,7 @@ try {
   await shot("profile");
 
   // The sign-up's link, from the local mailbox.
-  await page.goto(`${base}/dev/mailbox`);
+  await page.goto(mailbox);
   await page.getByRole("link", { name: /Confirm your email address/ }).click();
   await page.getByRole("link", { name: /\/verify-email\?token=/ }).click();
   await hydrated();
@@ -92,7 +94,7 @@ try {
   await page.getByLabel("Email").fill("ada@example.com");
   await page.getByRole("button", { name: "Send the link" }).click();
   await expect(page.getByRole("status")).toContainText("If an account exists");
-  await page.goto(`${base}/dev/mailbox`);
+  await page.goto(mailbox);
   await page.getByRole("link", { name: /Reset your/ }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Reset your");
   await shot("mailbox-with-a-reset-mail");

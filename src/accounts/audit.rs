@@ -133,6 +133,15 @@ impl Client {
         }
     }
 
+    /// The client's network, as rate limits count it
+    /// ([`super::buckets::network_key`]).
+    pub fn network(&self) -> String {
+        self.ip
+            .parse()
+            .map(super::buckets::network_key)
+            .unwrap_or_else(|_| self.ip.clone())
+    }
+
     /// The site's operator running `command` of the admin command line, as
     /// the operating-system user `login`. There is no address: the audit
     /// trail keeps the command and who ran it in place of a user agent.

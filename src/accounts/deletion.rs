@@ -126,7 +126,7 @@ impl Accounts {
             .letters
             .account_deleted(email, &utc_date_time(now));
         self.outbox
-            .enqueue(&mut tx, None, &farewell, now)
+            .enqueue(&mut tx, None, &farewell, now, None)
             .await
             .map_err(|error| internal("mail farewell", error))?;
         tx.commit()

@@ -29,6 +29,17 @@ impl Kind {
             Self::AccountDeleted => "account_deleted",
         }
     }
+
+    /// Whether this mail tells the owner that their account changed. Such
+    /// notices follow the owner's own action (or an intruder's, which is
+    /// why they matter), so the budgets for unsolicited mail never drop
+    /// them.
+    pub fn is_security_notice(self) -> bool {
+        matches!(
+            self,
+            Self::PasswordChanged | Self::EmailChanged | Self::AccountDeleted
+        )
+    }
 }
 
 /// One message, ready for the outbox.

@@ -45,6 +45,11 @@ pub struct RateLimits {
     pub profile_burst: u32,
     /// Profile changes per minute an account regains.
     pub profile_per_minute: u32,
+    /// Unsolicited mails (links, sign-up notices) one client network may
+    /// cause per hour.
+    pub mail_per_network_per_hour: u32,
+    /// Unsolicited mails the whole site may send per hour.
+    pub mail_per_hour: u32,
 }
 
 /// Consecutive failures after which a subject is no longer evaluated
@@ -65,6 +70,8 @@ impl Default for RateLimits {
             backoff_max: Duration::from_secs(15 * 60),
             profile_burst: 10,
             profile_per_minute: 1,
+            mail_per_network_per_hour: 20,
+            mail_per_hour: 1000,
         }
     }
 }

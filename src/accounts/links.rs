@@ -78,7 +78,9 @@ pub(super) async fn make_link(
 }
 
 /// Makes a link of `purpose` for account `user_id` and puts its mail to
-/// `to` in the outbox, inside the caller's transaction.
+/// `to` in the outbox, inside the caller's transaction; `network` is the
+/// client network that asked, when a stranger could have (see
+/// [`mail::Outbox::enqueue`]).
 pub async fn mail_link(
     tx: &mut AnyConnection,
     outbox: &mail::Outbox,
@@ -86,6 +88,7 @@ pub async fn mail_link(
     user_id: i64,
     to: &str,
     now: i64,
+    network: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let token = make_link(tx, purpose, user_id, to, now).await?;
     let letter = match purpose {
@@ -93,7 +96,9 @@ pub async fn mail_link(
         Purpose::Reset => outbox.letters.reset_password(to, token.as_str()),
         Purpose::EmailChange => outbox.letters.confirm_email_change(to, token.as_str()),
     };
-    outbox.enqueue(tx, Some(user_id), &letter, now).await?;
+    outbox
+        .enqueue(tx, Some(user_id), &letter, now, network)
+        .await?;
     Ok(())
 }
 

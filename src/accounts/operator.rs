@@ -113,7 +113,7 @@ impl Accounts {
         };
         let verified_at = new.verified.then(now);
         let user = self
-            .create_account(&email, &password, &display_name, verified_at)
+            .create_account(&email, &password, &display_name, verified_at, None)
             .await?;
         audit::record(&self.db, Event::SignUp, Some(user.id), operator).await;
         if new.verified {

@@ -37,7 +37,7 @@ impl Accounts {
             return Err(AppError::invalid(Problem::EmailTooLong));
         }
         self.take_client_token(client).await?;
-        let mailed = self.mail_reset_link(email).await;
+        let mailed = self.mail_reset_link(email, client).await;
         // Recorded inside the uniform time, so that the extra write for a
         // known address does not show in the answer's timing.
         if let Ok(Some(user_id)) = mailed {
@@ -55,7 +55,7 @@ impl Accounts {
 
     /// Mails a reset link to the account of `email`, if there is one and
     /// it may have another this hour; returns the account mailed.
-    async fn mail_reset_link(&self, email: &str) -> Result<Option<i64>, AppError> {
+    async fn mail_reset_link(&self, email: &str, client: &Client) -> Result<Option<i64>, AppError> {
         let Some(key) = email::key_for_log_in(email) else {
             return Ok(None);
         };
@@ -85,6 +85,7 @@ impl Accounts {
             user.id,
             &user.email,
             now,
+            Some(&client.network()),
         )
         .await
         .map_err(|error| internal("mail reset link", error))?;
@@ -192,7 +193,7 @@ impl Accounts {
             .letters
             .password_changed(&user.email, &utc_date_time(now));
         self.outbox
-            .enqueue(&mut tx, Some(user_id), &notice, now)
+            .enqueue(&mut tx, Some(user_id), &notice, now, None)
             .await
             .map_err(|error| internal("mail notice", error))?;
         tx.commit()
@@ -224,6 +225,7 @@ impl Accounts {
             user.id,
             &user.email,
             now,
+            None,
         )
         .await
         .map_err(|error| internal("mail verification link", error))?;

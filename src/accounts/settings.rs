@@ -175,7 +175,7 @@ impl Accounts {
             .letters
             .password_changed(&current.user.email, &utc_date_time(now));
         self.outbox
-            .enqueue(&mut tx, Some(user_id), &notice, now)
+            .enqueue(&mut tx, Some(user_id), &notice, now, None)
             .await
             .map_err(|error| internal("mail notice", error))?;
         tx.commit()
@@ -240,7 +240,13 @@ impl Accounts {
                 .letters
                 .confirm_email_change(&new.email, token.as_str());
             self.outbox
-                .enqueue(&mut tx, Some(user_id), &letter, now)
+                .enqueue(
+                    &mut tx,
+                    Some(user_id),
+                    &letter,
+                    now,
+                    Some(&client.network()),
+                )
                 .await
                 .map_err(|error| internal("mail email change link", error))?;
         }
@@ -322,7 +328,7 @@ impl Accounts {
                 .letters
                 .email_changed(&old.email, &user.email, &utc_date_time(now));
         self.outbox
-            .enqueue(&mut tx, Some(user_id), &notice, now)
+            .enqueue(&mut tx, Some(user_id), &notice, now, None)
             .await
             .map_err(|error| internal("mail notice", error))?;
         tx.commit()

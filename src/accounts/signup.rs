@@ -4,12 +4,12 @@
 //! accounts through the same path.
 
 use super::{
-    audit,
+    audit, buckets,
     email::{self, Normalised},
     limits::Subject,
     links::{self, Purpose, LINKS_PER_HOUR},
     password,
-    sql::internal,
+    sql::{internal, Backend},
     Accounts, Browser, Client, Event, SessionToken, SignUpMode, SignedIn, SignedUp, User, Verified,
 };
 use crate::{
@@ -61,7 +61,9 @@ impl Accounts {
                 .await
                 .map(|signed_in| SignedUp::SignedIn(Box::new(signed_in))),
             SignUpMode::VerifyFirst => {
-                let mailed = self.mail_sign_up_link(email, password, display_name).await;
+                let mailed = self
+                    .mail_sign_up_link(email, password, display_name, client)
+                    .await;
                 tokio::time::sleep_until(started + links::UNIFORM_ANSWER).await;
                 mailed.map(|()| SignedUp::CheckInbox)
             }
@@ -79,7 +81,7 @@ impl Accounts {
         browser: &Browser,
     ) -> Result<SignedIn, AppError> {
         let user = self
-            .create_account(&email, &password, &display_name, None)
+            .create_account(&email, &password, &display_name, None, Some(client))
             .await?;
         let signed_in = self.sign_in(user, false, client, browser).await?;
         audit::record(&self.db, Event::SignUp, Some(signed_in.user.id), client).await;
@@ -98,6 +100,7 @@ impl Accounts {
         password: &password::AcceptedPassword,
         display_name: &str,
         verified_at: Option<i64>,
+        client: Option<&Client>,
     ) -> Result<User, AppError> {
         if self.find_user_id(&email.key).await?.is_some() {
             return Err(AppError::invalid(Problem::EmailTaken));
@@ -120,6 +123,7 @@ impl Accounts {
                 user.id,
                 &user.email,
                 now(),
+                client.map(Client::network).as_deref(),
             )
             .await
             .map_err(|error| internal("mail verification link", error))?;
@@ -198,13 +202,17 @@ impl Accounts {
 
     /// Verify-first sign-up: mails a link that starts the account, or, if
     /// the address has one, a notice to its owner. Hashes the password in
-    /// both cases, so the work is alike; at most [`LINKS_PER_HOUR`] mails
-    /// per address per hour.
+    /// both cases, so the work is alike. At most [`LINKS_PER_HOUR`] notices
+    /// per account per hour, and as many links per address per hour from
+    /// each client network: strangers signing up with someone's address
+    /// spend their own network's allowance, never the owner's, and every
+    /// link stays usable until one starts the account.
     pub(super) async fn mail_sign_up_link(
         &self,
         email: Normalised,
         password: password::AcceptedPassword,
         display_name: String,
+        client: &Client,
     ) -> Result<(), AppError> {
         let password_hash = self.hasher.hash(password.as_bytes().to_vec()).await?;
         let now = now();
@@ -231,21 +239,32 @@ impl Accounts {
                 if notices < LINKS_PER_HOUR {
                     let notice = self.outbox.letters.sign_up_attempted(&owner.email);
                     self.outbox
-                        .enqueue(&mut tx, Some(owner.id), &notice, now)
+                        .enqueue(
+                            &mut tx,
+                            Some(owner.id),
+                            &notice,
+                            now,
+                            Some(&client.network()),
+                        )
                         .await
                         .map_err(|error| internal("mail notice", error))?;
                 }
             }
             None => {
-                let recent: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM pending_signups WHERE email_key = $1 AND created_at > $2",
+                let network = client.network();
+                let address = self.devices.pseudonym("sign-up-link-v1", &email.key);
+                let per_hour = LINKS_PER_HOUR as f64;
+                let (_, allowed, _) = buckets::take_token(
+                    &mut *tx,
+                    Backend::of(&self.db),
+                    &format!("sign-up-link:{address}|{network}"),
+                    per_hour,
+                    per_hour / 3600.0,
+                    now as f64,
                 )
-                .bind(&email.key)
-                .bind(now - 3600)
-                .fetch_one(&mut *tx)
                 .await
                 .map_err(|error| internal("count sign-up links", error))?;
-                if recent < LINKS_PER_HOUR {
+                if allowed {
                     let token = SessionToken::generate();
                     sqlx::query(
                         "INSERT INTO pending_signups (token_hash, email, email_key, \
@@ -267,7 +286,7 @@ impl Accounts {
                         .letters
                         .confirm_sign_up(&email.email, token.as_str());
                     self.outbox
-                        .enqueue(&mut tx, None, &letter, now)
+                        .enqueue(&mut tx, None, &letter, now, Some(&network))
                         .await
                         .map_err(|error| internal("mail sign-up link", error))?;
                 }

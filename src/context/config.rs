@@ -18,6 +18,8 @@
 //! | `TRUSTED_PROXY` | none | IP addresses (comma-separated) of reverse proxies; only their `X-Forwarded-For` is believed |
 //! | `AUTH_RATE_BURST` | `20` | sign-up/log-in requests a client network may make at once |
 //! | `AUTH_RATE_PER_MINUTE` | `20` | such requests a client network regains per minute |
+//! | `MAIL_PER_NETWORK_PER_HOUR` | `20` | unsolicited mails (verification, reset, sign-up and email-change links, sign-up notices) one client network may cause per hour; beyond it they are not written. Security notices (password or email changed, account deleted) are never held back |
+//! | `MAIL_PER_HOUR` | `1000` | unsolicited mails the whole site may write per hour |
 //! | `LOGIN_FREE_FAILURES` | `5` | failed log-ins on one address, from browsers new to it, before back-off starts |
 //! | `DEVICE_FREE_FAILURES` | `5` | failed log-ins from one trusted browser (device cookie) before its own back-off starts |
 //! | `PROFILE_RATE_BURST` | `10` | profile changes an account may make at once |
@@ -27,7 +29,7 @@
 //! | `RETENTION_INTERVAL_MINUTES` | `10` | how often the retention task runs |
 //! | `LOGIN_BACKOFF_BASE_SECONDS` | `1` | first wait after the free failures; doubles with each further failure |
 //! | `LOGIN_BACKOFF_MAX_SECONDS` | `900` | longest wait between attempts on one address |
-//! | `SMTP_URL` | none: mail stays in the outbox, readable at `/dev/mailbox` on a developer's own loopback server | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
+//! | `SMTP_URL` | none: mail stays in the outbox, readable in the local mailbox (the address with its key is printed at start-up) on a developer's own loopback server | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
 //! | `MAIL_FROM` | `Leptos Accounts <no-reply@` + origin host `>` | the sender of every mail |
 //! | `MAIL_RETRY_SECONDS` | `30` | wait before retrying a mail the server did not take; doubles with each failure, up to an hour apart, for 24 hours |
 //! | `SIGNUP_MODE` | `open` | `open`: accounts start at once, addresses are verified by mail; `verify-first`: accounts start when the mailed link is used, and sign-up never tells whether an address is registered |
@@ -157,6 +159,9 @@ impl Config {
             profile_burst: number("PROFILE_RATE_BURST")?.unwrap_or(default_limits.profile_burst),
             profile_per_minute: number("PROFILE_RATE_PER_MINUTE")?
                 .unwrap_or(default_limits.profile_per_minute),
+            mail_per_network_per_hour: number("MAIL_PER_NETWORK_PER_HOUR")?
+                .unwrap_or(default_limits.mail_per_network_per_hour),
+            mail_per_hour: number("MAIL_PER_HOUR")?.unwrap_or(default_limits.mail_per_hour),
         };
         let default_retention = RetentionPolicy::default();
         let retention = RetentionPolicy {

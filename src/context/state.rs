@@ -9,6 +9,7 @@ use sqlx::AnyPool;
 use super::{assets::Assets, Config};
 use crate::accounts::{
     mail::{Letters, Outbox},
+    token::SessionToken,
     Accounts, DeviceKeys, PasswordHasher,
 };
 
@@ -31,6 +32,11 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// The names pages give the site's files, worked out at start-up.
     pub assets: Assets,
+    /// The secret in the local mailbox's address (`/dev/mailbox?key=…`):
+    /// new at every start and known only to whoever reads the start-up
+    /// output, so a proxy that publishes the loopback listener does not
+    /// publish the mailbox.
+    pub mailbox_key: String,
 }
 
 impl Deref for AppState {
@@ -58,7 +64,11 @@ impl AppState {
     /// first start makes) the server's keys.
     pub async fn new(config: Config, db: AnyPool) -> Result<Self, sqlx::Error> {
         let keys = DeviceKeys::load(&db).await?;
-        let outbox = Outbox::new(Letters::new(&config.public_origin), keys.clone());
+        let outbox = Outbox::new(
+            Letters::new(&config.public_origin),
+            keys.clone(),
+            &config.limits,
+        );
         let accounts = Accounts::new(
             db.clone(),
             PasswordHasher::new(config.hash_concurrency, config.hash_queue),
@@ -75,6 +85,7 @@ impl AppState {
             accounts,
             outbox,
             config: Arc::new(config),
+            mailbox_key: SessionToken::generate().as_str().to_owned(),
         })))
     }
 }

@@ -3,10 +3,14 @@
 //! Mounted only on a server that is plainly a developer's own: no
 //! `SMTP_URL` (so mail is never sent, and this is where the person running
 //! the server reads it, links included), a loopback listening address, a
-//! loopback `APP_ORIGIN` and no `TRUSTED_PROXY`. A reverse proxy on the
-//! same machine would make a loopback listener public, so each request is
-//! also checked: it must name a loopback host and carry no forwarding
-//! header. Anything else gets the same 404 as any unknown page.
+//! loopback `APP_ORIGIN` and no `TRUSTED_PROXY`. A reverse proxy or a TCP
+//! forwarder on the same machine would make a loopback listener public,
+//! and can rewrite `Host` and leave out forwarding headers, so what opens
+//! the mailbox is a secret: the random key of this process
+//! ([`AppState::mailbox_key`]), which only the start-up output shows
+//! ([`address`]). Each request must carry it as `?key=…`, and must also
+//! name a loopback host and carry no forwarding header. Anything else gets
+//! the same 404 as any unknown page.
 
 use axum::{
     extract::{Path, Request, State},
@@ -22,12 +26,38 @@ use super::AppState;
 use crate::time::utc_date_time;
 use crate::{accounts::mail::escape, brand::SITE_NAME};
 
-/// The mailbox routes.
-pub fn routes() -> Router<AppState> {
+/// The mailbox routes, open only to local requests that carry the key.
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/dev/mailbox", get(list))
         .route("/dev/mailbox/{id}", get(show))
-        .layer(middleware::from_fn(local_requests_only))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            local_requests_only,
+        ))
+}
+
+/// The mailbox's address with its key, as the start-up output prints it.
+pub fn address(state: &AppState) -> String {
+    format!(
+        "{}/dev/mailbox?key={}",
+        state.config.public_origin, state.mailbox_key
+    )
+}
+
+/// Whether `query` carries `key`, compared in constant time.
+fn holds_key(query: Option<&str>, key: &str) -> bool {
+    let given = query
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .find_map(|pair| pair.strip_prefix("key="))
+        .unwrap_or_default();
+    given.len() == key.len()
+        && given
+            .bytes()
+            .zip(key.bytes())
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
 }
 
 /// Whether the mailbox page is offered for these settings.
@@ -71,8 +101,12 @@ fn is_local_request(headers: &HeaderMap) -> bool {
     !forwarded && host.is_some_and(|host| is_loopback_host(host.host()))
 }
 
-async fn local_requests_only(request: Request, next: Next) -> Response {
-    if is_local_request(request.headers()) {
+async fn local_requests_only(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if is_local_request(request.headers()) && holds_key(request.uri().query(), &state.mailbox_key) {
         next.run(request).await
     } else {
         StatusCode::NOT_FOUND.into_response()
@@ -97,6 +131,7 @@ struct Shown {
 }
 
 async fn list(State(state): State<AppState>) -> Response {
+    let key = &state.mailbox_key;
     let mails = sqlx::query_as::<_, Listed>(
         "SELECT id, recipient, subject, created_at FROM outbox ORDER BY id DESC LIMIT 200",
     )
@@ -112,7 +147,7 @@ async fn list(State(state): State<AppState>) -> Response {
     let mut rows = String::new();
     for mail in &mails {
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td><a href=\"/dev/mailbox/{}\">{}</a></td></tr>",
+            "<tr><td>{}</td><td>{}</td><td><a href=\"/dev/mailbox/{}?key={key}\">{}</a></td></tr>",
             escape(&utc_date_time(mail.created_at)),
             escape(&mail.recipient),
             mail.id,
@@ -131,6 +166,7 @@ async fn list(State(state): State<AppState>) -> Response {
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
+    let all_mail = format!("<a href=\"/dev/mailbox?key={}\">", state.mailbox_key);
     let mail = sqlx::query_as::<_, Shown>(
         "SELECT recipient, subject, text_body, html_body, created_at FROM outbox WHERE id = $1",
     )
@@ -139,14 +175,16 @@ async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
     .await;
     let mail = match mail {
         Ok(Some(mail)) => mail,
-        Ok(None) => return (
-            StatusCode::NOT_FOUND,
-            page_html(
-                "No such mail",
-                "<p>There is no such mail. <a href=\"/dev/mailbox\">Back to the mailbox</a></p>",
-            ),
-        )
-            .into_response(),
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                page_html(
+                    "No such mail",
+                    &format!("<p>There is no such mail. {all_mail}Back to the mailbox</a></p>"),
+                ),
+            )
+                .into_response()
+        }
         Err(_) => {
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -167,7 +205,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
         format!("<h2>Links</h2><ul>{links}</ul>")
     };
     let body = format!(
-        "<p><a href=\"/dev/mailbox\">All mail</a></p>\
+        "<p>{all_mail}All mail</a></p>\
          <dl><dt>To</dt><dd>{}</dd><dt>Subject</dt><dd>{}</dd><dt>Written</dt><dd>{}</dd></dl>\
          {links}<h2>Text</h2><pre>{}</pre>\
          <h2>HTML</h2><iframe title=\"The HTML version\" sandbox srcdoc=\"{}\" \
@@ -192,8 +230,9 @@ fn page_html(title: &str, body: &str) -> Html<String> {
          <meta name=\"robots\" content=\"noindex\">\
          <title>{} · Mailbox · {SITE_NAME}</title></head><body><main>\
          <h1>{}</h1><p>Mail this server would send. It is kept here because no \
-         <code>SMTP_URL</code> is set; this page exists only then, and only for a browser \
-         on this machine.</p>{body}</main></body></html>",
+         <code>SMTP_URL</code> is set; this page exists only then, only for a browser \
+         on this machine, and only at the address with the key the server printed when \
+         it started.</p>{body}</main></body></html>",
         escape(title),
         escape(title),
     ))
@@ -229,6 +268,19 @@ mod tests {
             assert!(!is_local_request(&headers(&[("host", host)])), "{host}");
         }
         assert!(!is_local_request(&headers(&[])));
+        let key = "k3y";
+        assert!(holds_key(Some("key=k3y"), key));
+        assert!(holds_key(Some("a=1&key=k3y"), key));
+        for query in [
+            None,
+            Some(""),
+            Some("key="),
+            Some("key=k3"),
+            Some("key=k3yy"),
+            Some("kex=k3y"),
+        ] {
+            assert!(!holds_key(query, key), "{query:?}");
+        }
         for forwarded in [
             "x-forwarded-for",
             "forwarded",

@@ -35,7 +35,7 @@ pub fn router(state: AppState) -> Router {
     // as context, so views and server functions can reach the database.
     let routes = route_list().to_vec();
     let mailbox = if mailbox::offered(&state.config) {
-        mailbox::routes()
+        mailbox::routes(&state)
     } else {
         Router::new()
     };
@@ -142,10 +142,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             Some(mailer::spawn(db.clone(), sender, state.outbox.bell()))
         }
         None if mailbox::offered(&state.config) => {
-            tracing::info!(
-                "no SMTP_URL: mail is kept, read it at {}/dev/mailbox",
-                state.config.public_origin
-            );
+            tracing::info!("Mail is not sent: read it at {}", mailbox::address(&state));
             None
         }
         None => {

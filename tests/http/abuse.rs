@@ -525,8 +525,9 @@ async fn retention_deletes_exactly_what_is_past_its_time() {
     // The sign-up's own session, the live one, and the recent rows stay.
     assert_eq!(app.count("sessions").await, 2);
     assert_eq!(app.count("login_attempts").await, 1);
-    // The sign-up's network and mail-recipient buckets, and the recent one.
-    assert_eq!(app.count("rate_buckets").await, 3);
+    // The sign-up's network bucket, its link's inbox, network and site
+    // mail budgets, and the recent one.
+    assert_eq!(app.count("rate_buckets").await, 5);
 }
 
 // ---- 8. A new sign-in ends the browser's previous session ------------------

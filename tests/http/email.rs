@@ -474,22 +474,60 @@ async fn an_api_client_resets_with_the_token_and_one_password() {
 async fn the_local_mailbox_shows_mail_while_nothing_sends_it() {
     let app = TestApp::spawn().await;
     app.sign_up("ada@example.com").await;
-    let list = app.get("/dev/mailbox").await;
+    let key = &app.mailbox_key;
+    let list = app.get(&format!("/dev/mailbox?key={key}")).await;
     assert_eq!(list.status, 200);
     assert!(list.body.contains("Confirm your email address"));
     assert!(list.body.contains("ada@example.com"));
     assert_eq!(list.header("cache-control"), Some("no-store"));
+    assert_eq!(list.header("referrer-policy"), Some("no-referrer"));
     let id: i64 = sqlx::query_scalar("SELECT id FROM outbox")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let mail = app.get(&format!("/dev/mailbox/{id}")).await;
+    // The list links each mail with the key, and each mail back to the list.
+    assert!(list
+        .body
+        .contains(&format!("href=\"/dev/mailbox/{id}?key={key}\"")));
+    let mail = app.get(&format!("/dev/mailbox/{id}?key={key}")).await;
     assert_eq!(mail.status, 200);
     assert!(mail
         .body
         .contains(&format!("href=\"{}/verify-email?token=", app.origin())));
+    assert!(mail
+        .body
+        .contains(&format!("href=\"/dev/mailbox?key={key}\"")));
     assert!(mail.body.contains("<iframe"));
-    assert_eq!(app.get("/dev/mailbox/999").await.status, 404);
+    assert_eq!(
+        app.get(&format!("/dev/mailbox/999?key={key}")).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_local_mailbox_opens_only_with_the_key_of_this_start() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ada@example.com").await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM outbox")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // A proxy can rewrite Host and send no forwarding header: the request
+    // then looks local, and only the key tells the developer apart.
+    let other = TestApp::spawn().await;
+    assert_ne!(other.mailbox_key, app.mailbox_key, "a new key each start");
+    let wrong = format!("{}A", &app.mailbox_key[..app.mailbox_key.len() - 1]);
+    for path in [
+        "/dev/mailbox".to_owned(),
+        format!("/dev/mailbox/{id}"),
+        "/dev/mailbox?key=".to_owned(),
+        format!("/dev/mailbox?key={}", other.mailbox_key),
+        format!("/dev/mailbox/{id}?key={wrong}"),
+    ] {
+        let reply = app.get(&path).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(!reply.body.contains("ada@example.com"), "{path}");
+    }
 }
 
 #[tokio::test]
@@ -500,13 +538,18 @@ async fn the_local_mailbox_does_not_exist_when_mail_is_sent() {
         ));
     })
     .await;
-    assert_eq!(app.get("/dev/mailbox").await.status, 404);
+    let key = &app.mailbox_key;
+    assert_eq!(
+        app.get(&format!("/dev/mailbox?key={key}")).await.status,
+        404
+    );
 }
 
 #[tokio::test]
 async fn the_local_mailbox_is_not_served_through_a_proxy_or_for_a_public_site() {
     let app = TestApp::spawn().await;
     app.sign_up("ada@example.com").await;
+    let path = format!("/dev/mailbox?key={}", app.mailbox_key);
     // A reverse proxy on the same machine reaches the loopback listener,
     // but says whom it forwards for, or names the public host.
     for (name, value) in [
@@ -518,7 +561,7 @@ async fn the_local_mailbox_is_not_served_through_a_proxy_or_for_a_public_site() 
         let reply = app
             .send(Call {
                 method: "GET",
-                path: "/dev/mailbox",
+                path: &path,
                 headers: vec![(name, value.to_owned())],
                 body: None,
             })
@@ -533,7 +576,14 @@ async fn the_local_mailbox_is_not_served_through_a_proxy_or_for_a_public_site() 
         TestApp::spawn_with(|config| config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()])
             .await,
     ] {
-        assert_eq!(deployed.get("/dev/mailbox").await.status, 404);
+        let key = &deployed.mailbox_key;
+        assert_eq!(
+            deployed
+                .get(&format!("/dev/mailbox?key={key}"))
+                .await
+                .status,
+            404
+        );
     }
 }
 
@@ -729,6 +779,59 @@ async fn verify_first_accepts_the_password_typed_as_at_sign_up() {
     assert_eq!(started.status, 200, "{}", started.body);
     assert!(started.cookie("session").is_some(), "signed in");
     assert_eq!(app.log_in("ada@example.com", chosen).await.status, 200);
+}
+
+/// A stranger who signs up with someone's address again and again spends
+/// their own network's allowance of links: the owner, from another
+/// network, still gets a link, and it starts the account with the owner's
+/// password.
+#[tokio::test]
+async fn verify_first_strangers_cannot_stop_the_owner_getting_a_link() {
+    let app = TestApp::spawn_with(|config| {
+        config.signup_mode = leptos_accounts::accounts::SignUpMode::VerifyFirst;
+        config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    for _ in 0..5 {
+        let reply = app.sign_up_from("ada@example.com", "203.0.113.7").await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let mails = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbox WHERE kind = 'verify_email'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        mails().await,
+        3,
+        "the stranger's network got its three links"
+    );
+
+    let owner = app
+        .post_form_from(
+            "/api/auth/signup",
+            &[("email", "ada@example.com"), ("password", NEW_PASSWORD)],
+            "198.51.100.9",
+        )
+        .await;
+    assert_eq!(owner.status, 200, "{}", owner.body);
+    assert_eq!(mails().await, 4, "the owner's link was written");
+    let (to, text) = last_mail(&app, "verify_email").await;
+    assert_eq!(to, "ada@example.com");
+    let token = token_in(&text, &app.origin(), "/verify-email");
+    let started = app
+        .post_form(
+            "/api/auth/verify-email",
+            &[("token", &token), ("password", NEW_PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    assert_eq!(
+        app.log_in("ada@example.com", NEW_PASSWORD).await.status,
+        200
+    );
 }
 
 #[tokio::test]

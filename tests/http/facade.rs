@@ -31,7 +31,11 @@ impl Domain {
         let url = crate::support::fresh_database(&dir).await;
         let db = db::connect(&url).await.expect("database");
         let keys = DeviceKeys::load(&db).await.expect("keys");
-        let outbox = Outbox::new(Letters::new("http://accounts.test"), keys.clone());
+        let outbox = Outbox::new(
+            Letters::new("http://accounts.test"),
+            keys.clone(),
+            &Default::default(),
+        );
         let accounts = Accounts::new(
             db.clone(),
             PasswordHasher::new(2, 16),

@@ -458,7 +458,7 @@ async fn nobody_can_flood_an_inbox_by_cycling_through_the_forms_that_mail_it() {
     // Sign up with someone's address and delete the account, again and
     // again: each round mails a verification link and a farewell, and
     // deleting the account deletes its mail, but not the count.
-    for _ in 0..7 {
+    for _ in 0..10 {
         let cookie = app.sign_up("victim@example.com").await;
         let deleted = app
             .post_form(
@@ -469,13 +469,18 @@ async fn nobody_can_flood_an_inbox_by_cycling_through_the_forms_that_mail_it() {
             .await;
         assert_eq!(deleted.status, 200, "{}", deleted.body);
     }
-    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
-        .fetch_one(&app.db)
+    // The tenth round's farewell is there: a security notice is never
+    // held back. The eleventh link is not: ten links an hour per inbox.
+    assert_eq!(
+        mails_to(&app, "victim@example.com", "account_deleted")
+            .await
+            .len(),
+        1
+    );
+    app.sign_up("victim@example.com").await;
+    assert!(mails_to(&app, "victim@example.com", "verify_email")
         .await
-        .unwrap();
-    // Only the last farewell is still in the outbox (the others went with
-    // the next deletion), and it is the tenth mail: after it, none.
-    assert_eq!(written, 0, "the fifth round's farewell is the last mail");
+        .is_empty());
     let buckets: Vec<String> = sqlx::query_scalar("SELECT key FROM rate_buckets")
         .fetch_all(&app.db)
         .await
@@ -488,6 +493,71 @@ async fn nobody_can_flood_an_inbox_by_cycling_through_the_forms_that_mail_it() {
     app.sign_up("bob@example.com").await;
     assert_eq!(
         mails_to(&app, "bob@example.com", "verify_email")
+            .await
+            .len(),
+        1
+    );
+}
+
+/// Unsolicited mail has three budgets: per inbox (sub-addresses are their
+/// inbox), per client network and for the whole site. Security notices
+/// spend none and are written when all three are spent.
+#[tokio::test]
+async fn unsolicited_mail_is_budgeted_per_inbox_network_and_site_but_notices_always_go() {
+    let app = TestApp::spawn_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        config.limits.mail_per_network_per_hour = 4;
+        config.limits.mail_per_hour = 16;
+    })
+    .await;
+    let links = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbox WHERE kind = 'verify_email'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    // Twelve sub-addresses of one inbox, each from its own network: ten.
+    let mut victim = None;
+    for n in 0..12 {
+        let reply = app
+            .sign_up_from(
+                &format!("victim+{n}@example.com"),
+                &format!("198.51.100.{n}"),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        victim.get_or_insert(reply.cookie("session").expect("signed in"));
+    }
+    assert_eq!(links().await, 10, "ten links an hour reach one inbox");
+    // Six addresses from one network: its four.
+    for n in 0..6 {
+        let reply = app
+            .sign_up_from(&format!("user{n}@example.com"), "203.0.113.7")
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    assert_eq!(links().await, 14, "four from one network");
+    // The site's sixteen, whoever asks.
+    for n in 0..4 {
+        app.sign_up_from(&format!("other{n}@example.com"), &format!("192.0.2.{n}"))
+            .await;
+    }
+    assert_eq!(links().await, 16, "sixteen in all");
+
+    // The owner of the inbox changes a password: the notice is written.
+    let changed = app
+        .post_form(
+            "/api/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", NEW_PASSWORD),
+            ],
+            victim.as_deref(),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        mails_to(&app, "victim+0@example.com", "password_changed")
             .await
             .len(),
         1

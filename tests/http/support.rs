@@ -15,6 +15,8 @@ pub struct TestApp {
     /// The server's password hashing pool, to see what it did.
     pub hasher: leptos_accounts::accounts::PasswordHasher,
     pub database_url: String,
+    /// The key in the local mailbox's address, as the server prints it.
+    pub mailbox_key: String,
     origin: String,
     _dir: TempDir,
 }
@@ -161,6 +163,7 @@ impl TestApp {
         let origin = config.public_origin.clone();
         let state = AppState::new(config, db.clone()).await.expect("state");
         let hasher = state.accounts.hasher().clone();
+        let mailbox_key = state.mailbox_key.clone();
         let app = server::router(state);
         tokio::spawn(async move {
             axum::serve(
@@ -174,6 +177,7 @@ impl TestApp {
             db,
             hasher,
             database_url,
+            mailbox_key,
             origin,
             _dir: dir,
         }
@@ -305,6 +309,18 @@ impl TestApp {
 
     /// Signs up with the test password from a client the trusted proxy
     /// names as `forwarded_for`.
+    /// Posts a form as an API client behind the trusted proxy, which says
+    /// it forwards for `forwarded_for`.
+    pub async fn post_form_from(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        forwarded_for: &str,
+    ) -> Reply {
+        self.post(path, fields, None, "application/json", Some(forwarded_for))
+            .await
+    }
+
     pub async fn sign_up_from(&self, email: &str, forwarded_for: &str) -> Reply {
         let fields = [("email", email), ("password", PASSWORD)];
         let accept = "application/json";

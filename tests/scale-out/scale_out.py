@@ -301,6 +301,9 @@ http {{
                 f"SMTP_URL=smtp://127.0.0.1:{smtp_port}",
                 f"AUTH_RATE_BURST={AUTH_BURST}",
                 "AUTH_RATE_PER_MINUTE=1",
+                # Every test's mail comes from the proxy's network.
+                "MAIL_PER_NETWORK_PER_HOUR=100000",
+                "MAIL_PER_HOUR=100000",
                 f"LOGIN_FREE_FAILURES={FREE_FAILURES}",
                 "LOGIN_BACKOFF_BASE_SECONDS=600",
                 "RUST_LOG=warn,leptos_accounts=info,http=info",
