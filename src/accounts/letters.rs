@@ -14,6 +14,7 @@ pub enum Kind {
     SignUpAttempted,
     ConfirmEmailChange,
     EmailChanged,
+    EmailChangeRequested,
     AccountDeleted,
 }
 
@@ -26,6 +27,7 @@ impl Kind {
             Self::SignUpAttempted => "sign_up_attempted",
             Self::ConfirmEmailChange => "confirm_email_change",
             Self::EmailChanged => "email_changed",
+            Self::EmailChangeRequested => "email_change_requested",
             Self::AccountDeleted => "account_deleted",
         }
     }
@@ -37,7 +39,10 @@ impl Kind {
     pub fn is_security_notice(self) -> bool {
         matches!(
             self,
-            Self::PasswordChanged | Self::EmailChanged | Self::AccountDeleted
+            Self::PasswordChanged
+                | Self::EmailChanged
+                | Self::EmailChangeRequested
+                | Self::AccountDeleted
         )
     }
 }
@@ -145,14 +150,16 @@ impl Letters {
     }
 
     /// The link that makes `to` the account's new address (valid 24
-    /// hours), sent to that new address.
-    pub fn confirm_email_change(&self, to: &str, token: &str) -> Mail {
+    /// hours), sent to that new address; it names the account that asked
+    /// (`account`, its current address), partly hidden.
+    pub fn confirm_email_change(&self, to: &str, token: &str, account: &str) -> Mail {
         let link = format!("{}/confirm-email?token={token}", self.origin);
         let subject = format!("Confirm your new email address for {SITE_NAME}");
         let lines = [
             format!(
-                "Someone, hopefully you, asked to use {to} as the email address of a \
-                 {SITE_NAME} account."
+                "Someone signed in to the {SITE_NAME} account {}, hopefully you, asked to use \
+                 {to} as its email address.",
+                mask_address(account)
             ),
             "To make the change, open this link within 24 hours, then press \"Use this email \
              address\":"
@@ -166,6 +173,32 @@ impl Letters {
             &lines,
             Some(&link),
             after,
+        )
+    }
+
+    /// The notice to the account's address that someone signed in to it
+    /// asked to move it to `new_email` (partly hidden), and how to stop it.
+    pub fn email_change_requested(&self, to: &str, new_email: &str, at: &str) -> Mail {
+        let subject = format!("A change of your {SITE_NAME} email address was asked for");
+        let lines = [format!(
+            "On {at}, someone signed in to your {SITE_NAME} account ({to}) asked to change its \
+             email address to {}. It changes only if the link mailed there is opened within 24 \
+             hours.",
+            mask_address(new_email)
+        )];
+        let after = format!(
+            "If this was you, there is nothing to do. If it was not, log in at {}/login and \
+             change your password, or sign out every other browser in Settings: either one \
+             cancels the change. Then check the recent activity on your profile.",
+            self.origin
+        );
+        self.letter(
+            Kind::EmailChangeRequested,
+            to,
+            subject,
+            &lines,
+            None,
+            &after,
         )
     }
 
@@ -276,9 +309,52 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// What a one-time link's token reads as once its mail is settled.
+pub const REMOVED_TOKEN: &str = "removed";
+
+/// `body` with the token of every one-time link removed: what the outbox
+/// keeps of a mail once it is delivered or given up, so that a copy of
+/// the database or a backup holds no link that works.
+pub fn without_link_tokens(body: &str) -> String {
+    let mut kept = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find("?token=") {
+        let (before, after) = rest.split_at(at + "?token=".len());
+        kept.push_str(before);
+        let token_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(after.len());
+        kept.push_str(REMOVED_TOKEN);
+        rest = &after[token_len..];
+    }
+    kept.push_str(rest);
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settled_mail_keeps_no_link_token() {
+        let letters = Letters::new("https://accounts.example.com");
+        let token = "AbC-_9".repeat(7);
+        for mail in [
+            letters.verify_email("ada@example.com", &token),
+            letters.reset_password("ada@example.com", &token),
+            letters.confirm_email_change("ada@example.com", &token, "bob@example.com"),
+            letters.confirm_sign_up("ada@example.com", &token),
+        ] {
+            for body in [&mail.text, &mail.html] {
+                assert!(body.contains(&token));
+                let kept = without_link_tokens(body);
+                assert!(!kept.contains(&token[..8]), "{kept}");
+                assert!(kept.contains("?token=removed"), "{kept}");
+            }
+        }
+        assert_eq!(without_link_tokens("no link"), "no link");
+        assert_eq!(without_link_tokens("x?token="), "x?token=removed");
+    }
 
     #[test]
     fn links_are_on_the_public_origin_and_carry_only_the_token() {
@@ -312,7 +388,9 @@ mod tests {
         let mail = letters.email_changed("old@example.com", "new@example.org", "today");
         assert!(mail.text.contains("n•••@example.org"));
         assert!(!mail.text.contains("new@example.org"));
-        let link = letters.confirm_email_change("new@example.org", "T");
+        let link = letters.confirm_email_change("new@example.org", "T", "ada@example.com");
+        assert!(link.text.contains(&mask_address("ada@example.com")));
+        assert!(!link.text.contains("ada@example.com"));
         assert!(link
             .text
             .contains("https://accounts.example.com/confirm-email?token=T"));

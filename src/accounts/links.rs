@@ -94,7 +94,15 @@ pub async fn mail_link(
     let letter = match purpose {
         Purpose::Verify => outbox.letters.verify_email(to, token.as_str()),
         Purpose::Reset => outbox.letters.reset_password(to, token.as_str()),
-        Purpose::EmailChange => outbox.letters.confirm_email_change(to, token.as_str()),
+        Purpose::EmailChange => {
+            let account: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            outbox
+                .letters
+                .confirm_email_change(to, token.as_str(), &account)
+        }
     };
     outbox
         .enqueue(tx, Some(user_id), &letter, now, network)
@@ -141,6 +149,28 @@ pub(super) async fn spend_account_links(
     .bind(now)
     .bind(user_id)
     .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Spends the account's unused email-change links, when sessions of the
+/// account are ended: a change asked for from a session that someone
+/// wanted gone must not be finished by mail afterwards.
+pub(super) async fn spend_email_change_links<'e, E>(
+    db: E,
+    user_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE email_tokens SET used_at = $1 \
+         WHERE user_id = $2 AND purpose = 'email_change' AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(db)
     .await?;
     Ok(())
 }

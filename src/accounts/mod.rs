@@ -107,6 +107,22 @@ pub struct NewSession {
     pub max_age: Duration,
 }
 
+/// A session renewed when its user entered their password: a new token
+/// (for the cookie) on a new row; the old token no longer works.
+#[derive(Debug)]
+pub struct Renewed {
+    pub session: NewSession,
+    pub session_id: i64,
+}
+
+/// How a request passed the sudo check: the session to carry on with,
+/// and the new session when the password it carried renewed it.
+#[derive(Debug)]
+pub(crate) struct Sudo {
+    pub session_id: i64,
+    pub renewed: Option<NewSession>,
+}
+
 /// What the browser presented along with a sign-up or log-in.
 #[derive(Clone, Debug, Default)]
 pub struct Browser {

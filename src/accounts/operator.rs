@@ -136,7 +136,8 @@ impl Accounts {
         Ok(())
     }
 
-    /// Ends every session of the account; returns how many there were.
+    /// Ends every session of the account, and spends its pending
+    /// email-change links; returns how many sessions there were.
     pub async fn revoke_sessions(&self, email: &str, operator: &Client) -> Result<u64, AdminError> {
         let (user_id, _) = self.find(email).await?;
         let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
@@ -145,6 +146,9 @@ impl Accounts {
             .await
             .map_err(database("end sessions"))?
             .rows_affected();
+        super::links::spend_email_change_links(&self.db, user_id, now())
+            .await
+            .map_err(database("spend email-change links"))?;
         audit::record(&self.db, Event::SessionsRevoked, Some(user_id), operator).await;
         Ok(ended)
     }

@@ -9,8 +9,8 @@
 use sqlx::FromRow;
 
 use super::{
-    audit, sql::internal, Accounts, Browser, Client, Current, Event, NewSession, SessionToken,
-    SignedIn, User,
+    audit, links, sql::internal, Accounts, Browser, Client, Current, Event, NewSession, Renewed,
+    SessionToken, SignedIn, User,
 };
 use crate::{
     error::AppError,
@@ -135,6 +135,48 @@ impl Accounts {
         })
     }
 
+    /// Renews session `session_id` inside `tx`, as entering the password
+    /// does: a new row with a new token, in sudo mode from now, with the
+    /// old one's browser, "remember me" and expiry; the old row is
+    /// deleted, so its token (and any copy of the cookie) stops working.
+    pub(super) async fn renew_session(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        session_id: i64,
+    ) -> Result<Renewed, AppError> {
+        let now = now();
+        let token = SessionToken::generate();
+        let (new_id, persistent, expires_at): (i64, i64, i64) = sqlx::query_as(
+            "INSERT INTO sessions (token_hash, user_id, persistent, created_at, last_seen_at, \
+             expires_at, ip, user_agent, authenticated_at) \
+             SELECT $1, user_id, persistent, created_at, $2, expires_at, ip, user_agent, $2 \
+             FROM sessions WHERE id = $3 \
+             RETURNING id, persistent, expires_at",
+        )
+        .bind(token.digest())
+        .bind(now)
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| internal("renew session", error))?
+        .ok_or(AppError::NotSignedIn)?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| internal("end renewed session", error))?;
+        Ok(Renewed {
+            session: NewSession {
+                token,
+                persistent: persistent != 0,
+                max_age: std::time::Duration::from_secs(
+                    u64::try_from(expires_at - now).unwrap_or(0),
+                ),
+            },
+            session_id: new_id,
+        })
+    }
+
     /// The account's live sessions: this one first, then the most recently
     /// active.
     pub async fn sessions(&self, current: &Current) -> Result<Vec<SessionInfo>, AppError> {
@@ -166,6 +208,7 @@ impl Accounts {
 
     /// Ends one session of the account; its browser is signed out at its
     /// next request. 404 for an id that is not one of the account's.
+    /// Returns the renewed session when the request carried the password.
     pub async fn end_session(
         &self,
         current: &Current,
@@ -173,8 +216,9 @@ impl Accounts {
         password: Option<&str>,
         client: &Client,
         browser: &Browser,
-    ) -> Result<(), AppError> {
-        self.require_sudo(current, password, client, browser)
+    ) -> Result<Option<NewSession>, AppError> {
+        let sudo = self
+            .require_sudo(current, password, client, browser)
             .await?;
         let ended = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
             .bind(session_id)
@@ -185,26 +229,34 @@ impl Accounts {
         if ended.rows_affected() == 0 {
             return Err(AppError::NotFound);
         }
+        links::spend_email_change_links(&self.db, current.user.id, now())
+            .await
+            .map_err(|error| internal("spend email-change links", error))?;
         audit::record(&self.db, Event::SessionEnded, Some(current.user.id), client).await;
-        Ok(())
+        Ok(sudo.renewed)
     }
 
-    /// Ends every session of the account but this one; returns how many.
+    /// Ends every session of the account but this one; returns how many,
+    /// and the renewed session when the request carried the password.
     pub async fn end_other_sessions(
         &self,
         current: &Current,
         password: Option<&str>,
         client: &Client,
         browser: &Browser,
-    ) -> Result<u64, AppError> {
-        self.require_sudo(current, password, client, browser)
+    ) -> Result<(u64, Option<NewSession>), AppError> {
+        let sudo = self
+            .require_sudo(current, password, client, browser)
             .await?;
         let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
             .bind(current.user.id)
-            .bind(current.session_id)
+            .bind(sudo.session_id)
             .execute(&self.db)
             .await
             .map_err(|error| internal("end other sessions", error))?;
+        links::spend_email_change_links(&self.db, current.user.id, now())
+            .await
+            .map_err(|error| internal("spend email-change links", error))?;
         audit::record(
             &self.db,
             Event::OtherSessionsEnded,
@@ -212,7 +264,7 @@ impl Accounts {
             client,
         )
         .await;
-        Ok(ended.rows_affected())
+        Ok((ended.rows_affected(), sudo.renewed))
     }
 }
 

@@ -9,12 +9,16 @@
 //! is then checked as a log-in is: counted against the same limits, before
 //! any hashing. Changing the password needs the current one, which is
 //! itself such a check.
+//!
+//! Entering the password renews the session: the browser gets a new token
+//! and the old one stops working, so a copy of the cookie taken earlier
+//! never gains sudo mode or outlives a password change (ASVS 5.0 7.2.4).
 
 use std::time::Duration;
 
 use super::{
     audit, email, limits::Subject, links, password, sql::internal, Accounts, Browser, Client,
-    Current, Event, SessionToken, User,
+    Current, Event, NewSession, Renewed, SessionToken, Sudo, User,
 };
 use crate::{
     error::AppError,
@@ -28,18 +32,23 @@ impl Accounts {
         now() < current.authenticated_at + secs(self.sessions.sudo)
     }
 
-    /// `/api/account/reauth`: the password entered again, which starts
-    /// sudo mode in this session.
+    /// `/api/account/reauth`: the password entered again, which renews
+    /// the session and starts sudo mode in the new one. Returns the new
+    /// session, for the browser's cookie.
     pub async fn reauthenticate(
         &self,
         current: &Current,
         password: &str,
         client: &Client,
         browser: &Browser,
-    ) -> Result<(), AppError> {
+    ) -> Result<Renewed, AppError> {
         self.confirm_password(current, password, client, browser)
             .await?;
-        self.start_sudo(current.session_id).await?;
+        let mut tx = self.begin().await?;
+        let renewed = self.renew_session(&mut tx, current.session_id).await?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit renewal", error))?;
         audit::record(
             &self.db,
             Event::Reauthenticated,
@@ -47,27 +56,42 @@ impl Accounts {
             client,
         )
         .await;
-        Ok(())
+        Ok(renewed)
     }
 
     /// Passes in sudo mode; outside it, checks `password` when the request
-    /// carried one, else asks for it.
+    /// carried one (and renews the session), else asks for it: such
+    /// answers are audited, and count against the client's bucket like
+    /// a wrong password, so a stolen cookie cannot probe them for free.
+    /// Returns the session to carry on with, renewed or not.
     pub(super) async fn require_sudo(
         &self,
         current: &Current,
         password: Option<&str>,
         client: &Client,
         browser: &Browser,
-    ) -> Result<(), AppError> {
+    ) -> Result<Sudo, AppError> {
         if self.in_sudo_mode(current) {
-            return Ok(());
+            return Ok(Sudo {
+                session_id: current.session_id,
+                renewed: None,
+            });
         }
         match password.filter(|password| !password.is_empty()) {
             Some(password) => {
-                self.reauthenticate(current, password, client, browser)
-                    .await
+                let renewed = self
+                    .reauthenticate(current, password, client, browser)
+                    .await?;
+                Ok(Sudo {
+                    session_id: renewed.session_id,
+                    renewed: Some(renewed.session),
+                })
             }
-            None => Err(AppError::SudoRequired),
+            None => {
+                self.take_client_token(client).await?;
+                audit::record(&self.db, Event::SudoRequired, Some(current.user.id), client).await;
+                Err(AppError::SudoRequired)
+            }
         }
     }
 
@@ -108,19 +132,10 @@ impl Accounts {
         }
     }
 
-    async fn start_sudo(&self, session_id: i64) -> Result<(), AppError> {
-        sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2")
-            .bind(now())
-            .bind(session_id)
-            .execute(&self.db)
-            .await
-            .map_err(|error| internal("start sudo mode", error))?;
-        Ok(())
-    }
-
     /// Changes the password, given the current one. Every other session of
-    /// the account ends (this one stays, in sudo mode), unused reset and
-    /// email-change links are spent, and a notice goes to the address.
+    /// the account ends, this one is renewed (a new token, in sudo mode;
+    /// returned for the browser's cookie), unused reset and email-change
+    /// links are spent, and a notice goes to the address.
     pub async fn change_password(
         &self,
         current: &Current,
@@ -128,7 +143,7 @@ impl Accounts {
         new_password: &str,
         client: &Client,
         browser: &Browser,
-    ) -> Result<(), AppError> {
+    ) -> Result<Renewed, AppError> {
         let mut problems = Vec::new();
         if current_password.is_empty() {
             problems.push(Problem::CurrentPasswordMissing);
@@ -161,12 +176,7 @@ impl Accounts {
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("end other sessions", error))?;
-        sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(current.session_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|error| internal("start sudo mode", error))?;
+        let renewed = self.renew_session(&mut tx, current.session_id).await?;
         links::spend_account_links(&mut tx, user_id, now)
             .await
             .map_err(|error| internal("spend links", error))?;
@@ -183,7 +193,7 @@ impl Accounts {
             .map_err(|error| internal("commit password change", error))?;
         self.outbox.ring();
         audit::record(&self.db, Event::PasswordChanged, Some(user_id), client).await;
-        Ok(())
+        Ok(renewed)
     }
 
     /// Asks to change the address: a link valid 24 hours goes to the new
@@ -197,7 +207,7 @@ impl Accounts {
         password: Option<&str>,
         client: &Client,
         browser: &Browser,
-    ) -> Result<(), AppError> {
+    ) -> Result<Option<NewSession>, AppError> {
         if new_email.trim().chars().count() > EMAIL_MAX_CHARS {
             return Err(AppError::invalid(Problem::EmailTooLong));
         }
@@ -211,7 +221,8 @@ impl Accounts {
         if new.key == own_key {
             return Err(AppError::invalid(Problem::EmailUnchanged));
         }
-        self.require_sudo(current, password, client, browser)
+        let sudo = self
+            .require_sudo(current, password, client, browser)
             .await?;
         let started = tokio::time::Instant::now();
         let now = now();
@@ -235,10 +246,11 @@ impl Accounts {
         .await
         .map_err(|error| internal("make link", error))?;
         if taken.is_none() {
-            let letter = self
-                .outbox
-                .letters
-                .confirm_email_change(&new.email, token.as_str());
+            let letter = self.outbox.letters.confirm_email_change(
+                &new.email,
+                token.as_str(),
+                &current.user.email,
+            );
             self.outbox
                 .enqueue(
                     &mut tx,
@@ -250,13 +262,23 @@ impl Accounts {
                 .await
                 .map_err(|error| internal("mail email change link", error))?;
         }
+        // The account's own address hears of it either way, at once.
+        let notice = self.outbox.letters.email_change_requested(
+            &current.user.email,
+            &new.email,
+            &utc_date_time(now),
+        );
+        self.outbox
+            .enqueue(&mut tx, Some(user_id), &notice, now, None)
+            .await
+            .map_err(|error| internal("mail email change notice", error))?;
         tx.commit()
             .await
             .map_err(|error| internal("commit email change", error))?;
         self.outbox.ring();
         audit::record(&self.db, Event::EmailChangeRequested, Some(user_id), client).await;
         tokio::time::sleep_until(started + links::UNIFORM_ANSWER).await;
-        Ok(())
+        Ok(sudo.renewed)
     }
 
     /// Uses an email-change link: the address it went to becomes the

@@ -5,7 +5,8 @@
 //! the last `SUDO_MINUTES` (10): outside that they answer 403
 //! `"SudoRequired"`, unless the request carries it as `current_password`
 //! (or `/api/account/reauth` came first). Wrong passwords count against the
-//! same limits as log-ins.
+//! same limits as log-ins, and so does each 403. Whenever the password is
+//! entered, the session is renewed: the answer sets a new session cookie.
 
 use leptos::prelude::*;
 
@@ -21,8 +22,9 @@ use crate::{
 const SETTINGS: &str = "/settings";
 
 /// `POST /api/account/reauth` with `password`: the signed-in user's
-/// password, entered again, starts sudo mode in this session. 422 when it
-/// is wrong or missing, 429 after too many wrong ones.
+/// password, entered again, renews the session (a new session cookie; the
+/// old token stops working) and starts sudo mode in it. 422 when it is
+/// wrong or missing, 429 after too many wrong ones.
 #[server(prefix = "/api/account", endpoint = "reauth")]
 pub async fn reauthenticate(password: String) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
@@ -35,7 +37,8 @@ pub async fn reauthenticate(password: String) -> Result<(), AppError> {
         .reauthenticate(&current, &password, &request::client(), &request::browser())
         .await
     {
-        Ok(()) => {
+        Ok(renewed) => {
+            request::set_session_cookie(&renewed.session);
             reply.success(SETTINGS);
             Ok(())
         }
@@ -53,7 +56,8 @@ impl FromFields for Reauthenticate {
 
 /// `POST /api/account/password` with `current_password` and
 /// `new_password`: changes the password. Every other session of the
-/// account ends, this one stays; a notice is mailed. 422 when the current
+/// account ends, this one is renewed (a new session cookie); a notice is
+/// mailed. 422 when the current
 /// password is wrong, or the new one breaks the rules or equals the old.
 #[server(prefix = "/api/account", endpoint = "password")]
 pub async fn change_password(
@@ -76,7 +80,8 @@ pub async fn change_password(
         )
         .await
     {
-        Ok(()) => {
+        Ok(renewed) => {
+            request::set_session_cookie(&renewed.session);
             reply.success("/settings?changed=password");
             Ok(())
         }
@@ -123,7 +128,8 @@ pub async fn change_email(
         )
         .await
     {
-        Ok(()) => {
+        Ok(renewed) => {
+            renewed.inspect(request::set_session_cookie);
             reply.success("/settings?sent=email#email");
             Ok(())
         }
@@ -228,7 +234,8 @@ pub async fn end_session(id: String, current_password: Option<String>) -> Result
         )
         .await
     {
-        Ok(()) => {
+        Ok(renewed) => {
+            renewed.inspect(request::set_session_cookie);
             reply.success("/settings?ended=1#sessions");
             Ok(())
         }
@@ -269,7 +276,8 @@ pub async fn end_other_sessions(current_password: Option<String>) -> Result<u64,
         )
         .await
     {
-        Ok(ended) => {
+        Ok((ended, renewed)) => {
+            renewed.inspect(request::set_session_cookie);
             reply.success("/settings?ended=others#sessions");
             Ok(ended)
         }

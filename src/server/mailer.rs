@@ -234,14 +234,19 @@ async fn record(
         metrics::counter!("mail_sent_total").increment(1);
     }
     let query = match outcome {
+        // Settled mail keeps its text for the operator's `mail list`, but
+        // not the tokens of its links: delivered, they live in the inbox
+        // only; given up on, they are of no use to anyone.
         Ok(()) => sqlx::query(
-            "UPDATE outbox SET sent_at = $1, attempts = $2, claimed_until = 0, last_error = NULL \
-             WHERE id = $3 AND claimed_until = $4",
+            "UPDATE outbox SET sent_at = $1, attempts = $2, claimed_until = 0, last_error = NULL, \
+             text_body = $5, html_body = $6 WHERE id = $3 AND claimed_until = $4",
         )
         .bind(now)
         .bind(attempts)
         .bind(mail.id)
-        .bind(claim),
+        .bind(claim)
+        .bind(mail::without_link_tokens(&mail.text_body))
+        .bind(mail::without_link_tokens(&mail.html_body)),
         Err(failure) => {
             let (permanent, error) = match failure {
                 Failure::Permanent(error) => (true, error),
@@ -259,13 +264,16 @@ async fn record(
                 );
                 sqlx::query(
                     "UPDATE outbox SET failed_at = $1, attempts = $2, claimed_until = 0, \
-                     last_error = $3 WHERE id = $4 AND claimed_until = $5",
+                     last_error = $3, text_body = $6, html_body = $7 \
+                     WHERE id = $4 AND claimed_until = $5",
                 )
                 .bind(now)
                 .bind(attempts)
                 .bind(error)
                 .bind(mail.id)
                 .bind(claim)
+                .bind(mail::without_link_tokens(&mail.text_body))
+                .bind(mail::without_link_tokens(&mail.html_body))
             } else {
                 metrics::counter!("mail_send_failures_total", "outcome" => "retrying").increment(1);
                 tracing::warn!(

@@ -204,7 +204,8 @@ async fn sessions_are_listed_per_account_and_end_for_good() {
         .end_other_sessions(&current, None, &client(), &Browser::default())
         .await
         .unwrap();
-    assert_eq!(ended, 1);
+    assert_eq!(ended.0, 1);
+    assert!(ended.1.is_none(), "no password, no renewal");
     let gone = &elsewhere.session.token;
     assert_eq!(domain.session_of(gone).await, None);
     // Another account's session is not this account's to end.

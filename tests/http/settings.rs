@@ -177,6 +177,7 @@ async fn outside_sudo_mode_the_sensitive_actions_ask_for_the_password() {
         )
         .await;
     assert_eq!(right.status, 200, "{}", right.body);
+    let cookie = renewed(&right, &cookie);
     let ended = app
         .post_form("/api/account/sessions/revoke-others", &[], Some(&cookie))
         .await;
@@ -213,7 +214,7 @@ async fn the_password_can_come_with_the_action_itself() {
         .await;
     assert_eq!(right.status, 200, "{}", right.body);
     assert!(!signed_in(&app, &other).await);
-    assert!(signed_in(&app, &cookie).await);
+    assert!(signed_in(&app, &renewed(&right, &cookie)).await);
 }
 
 #[tokio::test]
@@ -240,7 +241,7 @@ async fn entering_the_password_again_counts_against_the_log_in_limits() {
 // ---- Password ----------------------------------------------------------------
 
 #[tokio::test]
-async fn changing_the_password_ends_the_other_sessions_and_keeps_this_one() {
+async fn changing_the_password_ends_the_other_sessions_and_renews_this_one() {
     let app = TestApp::spawn().await;
     let cookie = app.sign_up("ada@example.com").await;
     let other = second_browser(&app, "ada@example.com").await;
@@ -273,7 +274,10 @@ async fn changing_the_password_ends_the_other_sessions_and_keeps_this_one() {
 
     let changed = change(PASSWORD, NEW_PASSWORD).await;
     assert_eq!(changed.status, 200, "{}", changed.body);
-    assert!(signed_in(&app, &cookie).await, "this browser stays");
+    assert!(
+        signed_in(&app, &renewed(&changed, &cookie)).await,
+        "this browser stays, renewed"
+    );
     assert!(!signed_in(&app, &other).await, "the other one is out");
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 401);
     assert_eq!(
@@ -955,6 +959,8 @@ async fn a_plain_form_that_needs_the_password_keeps_what_was_typed() {
         .await;
     assert_eq!(done.status, 303);
     assert_eq!(done.header("location"), Some("/settings?sent=email#email"));
+    // The password renewed the session: the redirect carries the new cookie.
+    let cookie = renewed(&done, &cookie);
     let page = app.get_with_cookie("/settings?sent=email", &cookie).await;
     assert!(page.body.contains("We sent a link to the new address"));
 }
@@ -971,4 +977,315 @@ async fn the_settings_page_lists_this_browser_first() {
     let firefox = page.body.find("Firefox 133 on Linux").expect("listed");
     assert!(this < firefox);
     assert!(page.body.contains("Sign out everywhere else"));
+}
+
+// ---- Entering the password renews the session -------------------------------
+
+/// The new session cookie an answer set, checked to differ from `old`.
+fn renewed(reply: &Reply, old: &str) -> String {
+    let new = reply
+        .cookie("session")
+        .unwrap_or_else(|| panic!("a new session cookie: {reply:?}"));
+    assert_ne!(new, old, "a new token");
+    new
+}
+
+#[tokio::test]
+async fn entering_the_password_again_renews_the_session_and_a_copied_cookie_gains_nothing() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("ada@example.com").await;
+    // A thief copied the cookie; the owner's sudo mode lapses.
+    let thief = owner.clone();
+    leave_sudo(&app, "ada@example.com").await;
+    let reply = app
+        .post_form(
+            "/api/account/reauth",
+            &[("password", PASSWORD)],
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let owner = renewed(&reply, &thief);
+    assert!(signed_in(&app, &owner).await);
+    assert!(!signed_in(&app, &thief).await, "the copy is signed out");
+    assert_eq!(app.count("sessions").await, 1, "the old row is gone");
+    // Sudo mode belongs to the new token.
+    let asked = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "mallory@evil.example")],
+            Some(&thief),
+        )
+        .await;
+    assert_eq!(asked.status, 401, "{}", asked.body);
+    let asked = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "ada@new.example")],
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(
+        asked.cookie("session").is_none(),
+        "in sudo mode: no renewal"
+    );
+}
+
+#[tokio::test]
+async fn a_password_entered_inline_renews_the_session_it_keeps() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("ada@example.com").await;
+    let elsewhere = second_browser(&app, "ada@example.com").await;
+    let thief = owner.clone();
+    leave_sudo(&app, "ada@example.com").await;
+    let reply = app
+        .post_form(
+            "/api/account/sessions/revoke-others",
+            &[("current_password", PASSWORD)],
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body, "1", "the other browser's session ended");
+    let owner = renewed(&reply, &thief);
+    assert!(signed_in(&app, &owner).await, "the renewed session stays");
+    assert!(!signed_in(&app, &thief).await);
+    assert!(!signed_in(&app, &elsewhere).await);
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[tokio::test]
+async fn changing_the_password_signs_out_every_copy_of_the_cookie() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("ada@example.com").await;
+    let thief = owner.clone();
+    let reply = app
+        .post_form(
+            "/api/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", NEW_PASSWORD),
+            ],
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let owner = renewed(&reply, &thief);
+    assert!(signed_in(&app, &owner).await);
+    assert!(!signed_in(&app, &thief).await, "the thief is signed out");
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[tokio::test]
+async fn asking_again_and_again_for_sudo_mode_is_audited_and_paused() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits.ip_burst = 3;
+        config.limits.ip_per_minute = 1;
+    })
+    .await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let user = user_id(&app, "ada@example.com").await;
+    leave_sudo(&app, "ada@example.com").await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let reply = app
+            .post_form(
+                "/api/account/email",
+                &[("new_email", "mallory@evil.example")],
+                Some(&cookie),
+            )
+            .await;
+        statuses.push(reply.status);
+    }
+    // The sign-up took one of the three; two 403s, then paused.
+    assert_eq!(statuses, [403, 403, 429, 429]);
+    let asked = events(&app, user)
+        .await
+        .into_iter()
+        .filter(|kind| kind == "sudo_required")
+        .count();
+    assert_eq!(asked, 2, "each 403 is in the account's activity");
+}
+
+// ---- The outbox keeps no usable token -----------------------------------------
+
+/// The tokens of the one-time links in `text`.
+fn link_tokens(text: &str) -> Vec<String> {
+    text.split("?token=")
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+/// Delivers every due mail of `app` to MailDev.
+async fn deliver_all(app: &TestApp, maildev: &MailDev) {
+    let sender = mailer::Sender::new(
+        &SmtpUrl(maildev.smtp_url()),
+        "Accounts <accounts@example.com>",
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    while mailer::deliver_due(&app.db, &sender, crate::support::now())
+        .await
+        .unwrap()
+    {}
+}
+
+#[tokio::test]
+async fn once_mail_is_delivered_no_table_holds_a_usable_token() {
+    let maildev = MailDev::start();
+    // Verification, reset and email-change links on an open site.
+    let open = TestApp::spawn().await;
+    let cookie = open.sign_up("ada@example.com").await;
+    open.post_form(
+        "/api/auth/password-reset/request",
+        &[("email", "ada@example.com")],
+        None,
+    )
+    .await;
+    let asked = open
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "ada@new.example")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    // A verify-first sign-up's link.
+    let verify_first = TestApp::spawn_with(|config| {
+        config.signup_mode = leptos_accounts::accounts::SignUpMode::VerifyFirst;
+    })
+    .await;
+    verify_first.sign_up_reply("bob@example.com").await;
+
+    for (app, inboxes, with_links) in [
+        // Ada's inbox: the verification and reset links, and the notice
+        // of the change; the new address: the change's link.
+        (
+            &open,
+            vec![("ada@example.com", 3), ("ada@new.example", 1)],
+            3,
+        ),
+        (&verify_first, vec![("bob@example.com", 1)], 1),
+    ] {
+        deliver_all(app, &maildev).await;
+        let mut tokens = Vec::new();
+        for (to, count) in inboxes {
+            for mail in maildev.wait_for(to, count) {
+                tokens.extend(link_tokens(&mail.text));
+                tokens.extend(link_tokens(&mail.html));
+            }
+        }
+        assert!(
+            tokens.len() >= 2 * with_links,
+            "each link, in text and HTML: {tokens:?}"
+        );
+        assert!(tokens.iter().all(|token| token.len() == 43), "{tokens:?}");
+        let unsettled: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(unsettled, 0);
+        let found: Vec<_> = every_value(app)
+            .await
+            .into_iter()
+            .filter(|(_, _, value)| tokens.iter().any(|token| value.contains(&token[..16])))
+            .collect();
+        assert!(found.is_empty(), "tokens in the database: {found:?}");
+    }
+
+    // The links in the inbox still work: the reset sets a new password.
+    let reset = maildev
+        .wait_for("ada@example.com", 3)
+        .into_iter()
+        .find(|mail| mail.text.contains("/reset-password?token="))
+        .expect("the reset mail");
+    let token = link_tokens(&reset.text).remove(0);
+    let reply = open
+        .post_form(
+            "/api/auth/password-reset/confirm",
+            &[("token", &token), ("password", NEW_PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn ending_sessions_spends_a_pending_email_change() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    for (n, ending) in ["every other session", "one session"].iter().enumerate() {
+        let new_email = format!("ada{n}@new.example");
+        let asked = app
+            .post_form(
+                "/api/account/email",
+                &[("new_email", &new_email)],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(asked.status, 200, "{}", asked.body);
+        let token = token_in(
+            &mails_to(&app, &new_email, "confirm_email_change").await[0],
+            "/confirm-email",
+        );
+        let ended = if n == 0 {
+            app.post_form("/api/account/sessions/revoke-others", &[], Some(&cookie))
+                .await
+        } else {
+            second_browser(&app, "ada@example.com").await;
+            let id: i64 = sqlx::query_scalar("SELECT max(id) FROM sessions")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+            app.post_form(
+                "/api/account/sessions/revoke",
+                &[("id", &id.to_string())],
+                Some(&cookie),
+            )
+            .await
+        };
+        assert_eq!(ended.status, 200, "{ending}: {}", ended.body);
+        let confirm = app
+            .post_form("/api/account/email/confirm", &[("token", &token)], None)
+            .await;
+        assert_eq!(confirm.status, 410, "{ending}: {}", confirm.body);
+    }
+    assert!(signed_in(&app, &cookie).await);
+}
+
+#[tokio::test]
+async fn the_current_address_hears_of_a_change_and_the_new_one_learns_which_account_asked() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let asked = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", "ada@new.example")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let notice = mails_to(&app, "ada@example.com", "email_change_requested").await;
+    assert_eq!(notice.len(), 1);
+    assert!(
+        notice[0].contains("a\u{2022}\u{2022}\u{2022}@new.example"),
+        "{}",
+        notice[0]
+    );
+    assert!(!notice[0].contains("ada@new.example"), "{}", notice[0]);
+    assert!(!notice[0].contains("?token="), "no link to take over with");
+    let link = &mails_to(&app, "ada@new.example", "confirm_email_change").await[0];
+    assert!(
+        link.contains("a\u{2022}\u{2022}\u{2022}@example.com"),
+        "{link}"
+    );
+    assert!(!link.contains("ada@example.com"), "{link}");
 }
