@@ -109,7 +109,8 @@ async fn local_requests_only(
     if is_local_request(request.headers()) && holds_key(request.uri().query(), &state.mailbox_key) {
         next.run(request).await
     } else {
-        StatusCode::NOT_FOUND.into_response()
+        // The not-found page any unknown address gets.
+        super::files::files_or_not_found(State(state), request).await
     }
 }
 
