@@ -61,7 +61,7 @@ fn DevelopmentReload() -> impl IntoView {
 }
 
 /// `public/favicon.svg` as a `data:` URL (allowed by the CSP's `img-src`).
-const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
+pub const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
      viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%233b4fd8'/%3E\
      %3Ccircle cx='16' cy='12' r='5' fill='%23fff'/%3E%3Cpath d='M7 26c1.5-5 5-7.5 9-7.5s7.5 \
      2.5 9 7.5' fill='%23fff'/%3E%3C/svg%3E";

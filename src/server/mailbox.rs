@@ -22,7 +22,7 @@ use axum::{
 };
 use sqlx::FromRow;
 
-use super::AppState;
+use super::{document::FAVICON, AppState};
 use crate::time::utc_date_time;
 use crate::{accounts::mail::escape, brand::SITE_NAME};
 
@@ -229,6 +229,7 @@ fn page_html(title: &str, body: &str) -> Html<String> {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\">\
+         <link rel=\"icon\" type=\"image/svg+xml\" href=\"{FAVICON}\">\
          <title>{} · Mailbox · {SITE_NAME}</title></head><body><main>\
          <h1>{}</h1><p>Mail this server would send. It is kept here because no \
          <code>SMTP_URL</code> is set; this page exists only then, only for a browser \
