@@ -12,10 +12,10 @@ use crate::components::{
     layout::{SiteFooter, SiteHeader},
 };
 use crate::pages::{
-    confirm_email::ConfirmEmailPage, forgot_password::ForgotPasswordPage, home::HomePage,
-    login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
-    reset_password::ResetPasswordPage, settings::SettingsPage, signup::SignupPage,
-    verify_email::VerifyEmailPage,
+    cancel_email_change::CancelEmailChangePage, confirm_email::ConfirmEmailPage,
+    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, not_found::NotFoundPage,
+    profile::ProfilePage, reset_password::ResetPasswordPage, settings::SettingsPage,
+    signup::SignupPage, verify_email::VerifyEmailPage,
 };
 
 /// The application: layout around the routed page.
@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reset-password") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("verify-email") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("cancel-email-change") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>
@@ -62,9 +63,11 @@ pub async fn load_lazy_page(path: &str) {
     match path {
         "/signup" => SignupRoute::preload().await,
         "/profile" | "/settings" => PersonalRoute::preload().await,
-        "/forgot-password" | "/reset-password" | "/verify-email" | "/confirm-email" => {
-            LinkRoute::preload().await
-        }
+        "/forgot-password"
+        | "/reset-password"
+        | "/verify-email"
+        | "/confirm-email"
+        | "/cancel-email-change" => LinkRoute::preload().await,
         _ => {}
     }
 }
@@ -121,6 +124,7 @@ impl LazyRoute for LinkRoute {
             "/reset-password" => view! { <ResetPasswordPage/> }.into_any(),
             "/verify-email" => view! { <VerifyEmailPage/> }.into_any(),
             "/confirm-email" => view! { <ConfirmEmailPage/> }.into_any(),
+            "/cancel-email-change" => view! { <CancelEmailChangePage/> }.into_any(),
             _ => view! { <ForgotPasswordPage/> }.into_any(),
         }
     }

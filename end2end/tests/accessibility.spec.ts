@@ -32,6 +32,8 @@ for (const colorScheme of ["light", "dark"] as const) {
         "/verify-email?verified=1",
         "/confirm-email?token=not-a-live-link",
         "/confirm-email?changed=1",
+        "/cancel-email-change?token=not-a-live-link",
+        "/cancel-email-change?cancelled=1",
         "/does-not-exist",
       ]) {
         await page.goto(path);

@@ -60,6 +60,7 @@ test("every page loads without console errors and hydrates", async ({ page }) =>
     "/reset-password?token=x",
     "/verify-email?token=x",
     "/confirm-email?token=x",
+    "/cancel-email-change?token=x",
     "/no-such-page",
   ]) {
     await page.goto(path);

@@ -156,6 +156,66 @@ for (const javaScript of [true, false]) {
       await expect(page.locator(".activity")).toContainText("Email address changed");
     });
 
+    test("cancel a change of address from the old address's mail, and from settings", async ({
+      page,
+      browser,
+    }) => {
+      const email = uniqueEmail(javaScript ? "cancel-js" : "cancel-plain");
+      const thief = uniqueEmail(javaScript ? "thief-js" : "thief-plain");
+      const second = uniqueEmail(javaScript ? "second-js" : "second-plain");
+      await signUp(page, email);
+      await openSettings(page);
+
+      const change = page.locator("form", { has: page.getByRole("button", { name: "Send a confirmation link" }) });
+      const pending = page.locator("form", { has: page.getByRole("button", { name: "Cancel the change" }) });
+      async function askFor(newEmail: string): Promise<void> {
+        await change.getByLabel("New email address").fill(newEmail);
+        await change.getByRole("button", { name: "Send a confirmation link" }).click();
+        await expect(change.getByLabel("Your password")).toBeVisible();
+        await ready(page);
+        await change.getByLabel("Your password").fill(PASSWORD);
+        await change.getByRole("button", { name: "Send a confirmation link" }).click();
+        await expect(page.getByRole("status").filter({ hasText: "We sent a link to the new address" })).toBeVisible();
+      }
+
+      // Someone at this browser asks to move the account to their address:
+      // the settings show the change as waiting.
+      await askFor(thief);
+      await expect(pending).toContainText(thief);
+
+      // The current address hears of it, and its link cancels the change,
+      // from any browser and with no session.
+      const notice = await mailTo(email, "email address was asked for");
+      expect(notice.text).not.toContain(thief);
+      const elsewhere = await browser.newContext({ javaScriptEnabled: javaScript });
+      const other = await elsewhere.newPage();
+      await other.goto(linkIn(notice, "/cancel-email-change"));
+      if (javaScript) await hydrated(other);
+      await other.getByRole("button", { name: "Cancel the change" }).click();
+      await expect(other.getByRole("status")).toContainText("The change is cancelled");
+      // The link mailed to the new address no longer works.
+      const link = await mailTo(thief, "Confirm your new email address");
+      await other.goto(linkIn(link, "/confirm-email"));
+      await expect(other.getByRole("alert")).toContainText("expired or was already used");
+      await elsewhere.close();
+      await page.reload();
+      await ready(page);
+      await expect(pending).toHaveCount(0);
+
+      // A change can also be cancelled from the settings, with no password.
+      await askFor(second);
+      await expect(pending).toContainText(second);
+      await pending.getByRole("button", { name: "Cancel the change" }).click();
+      await expect(page.getByRole("status").filter({ hasText: "The change of address was cancelled" })).toBeVisible();
+      await expect(pending).toHaveCount(0);
+      await ready(page);
+      await page.goto(linkIn(await mailTo(second, "Confirm your new email address"), "/confirm-email"));
+      await expect(page.getByRole("alert")).toContainText("expired or was already used");
+      await page.goto("/profile");
+      await expect(page.locator(".details")).toContainText(email);
+      await expect(page.locator(".activity")).toContainText("Email change cancelled");
+    });
+
     test("delete the account", async ({ page }) => {
       const email = uniqueEmail(javaScript ? "delete-js" : "delete-plain");
       await signUp(page, email);

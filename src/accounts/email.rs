@@ -132,9 +132,28 @@ fn is_invisible(c: char) -> bool {
     c.general_category() == GeneralCategory::Format
 }
 
+/// An address with most of its local part hidden: `ada@example.org`
+/// becomes `a•••@example.org`.
+pub fn mask_address(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_address_shows_its_first_letter_and_domain() {
+        assert_eq!(mask_address("ada@example.org"), "a•••@example.org");
+        assert_eq!(mask_address("zoë@exämple.com"), "z•••@exämple.com");
+        assert_eq!(mask_address("no-at-sign"), "•••");
+    }
 
     fn key(raw: &str) -> String {
         normalise(raw).unwrap().key

@@ -3,6 +3,7 @@
 //! links on the public origin, and never a secret other than their
 //! one-time link. The outbox ([`super::mail`]) keeps and sends them.
 
+use super::email::mask_address;
 use crate::brand::SITE_NAME;
 
 /// What a mail is for.
@@ -177,19 +178,26 @@ impl Letters {
     }
 
     /// The notice to the account's address that someone signed in to it
-    /// asked to move it to `new_email` (partly hidden), and how to stop it.
-    pub fn email_change_requested(&self, to: &str, new_email: &str, at: &str) -> Mail {
+    /// asked to move it to `new_email` (partly hidden), with the link that
+    /// cancels the change (valid as long as the change's own link).
+    pub fn email_change_requested(&self, to: &str, new_email: &str, at: &str, token: &str) -> Mail {
+        let link = format!("{}/cancel-email-change?token={token}", self.origin);
         let subject = format!("A change of your {SITE_NAME} email address was asked for");
-        let lines = [format!(
-            "On {at}, someone signed in to your {SITE_NAME} account ({to}) asked to change its \
-             email address to {}. It changes only if the link mailed there is opened within 24 \
-             hours.",
-            mask_address(new_email)
-        )];
+        let lines = [
+            format!(
+                "On {at}, someone signed in to your {SITE_NAME} account ({to}) asked to change \
+                 its email address to {}. It changes only if the link mailed there is opened \
+                 within 24 hours.",
+                mask_address(new_email)
+            ),
+            "If this was not you, cancel the change: open this link, then press \"Cancel the \
+             change\":"
+                .to_owned(),
+        ];
         let after = format!(
-            "If this was you, there is nothing to do. If it was not, log in at {}/login and \
-             change your password, or sign out every other browser in Settings: either one \
-             cancels the change. Then check the recent activity on your profile.",
+            "If this was you, there is nothing to do. If it was not, someone knows your password \
+             or is signed in as you: log in at {}/login, change your password, which also signs \
+             out every other browser, and check the recent activity on your profile.",
             self.origin
         );
         self.letter(
@@ -197,7 +205,7 @@ impl Letters {
             to,
             subject,
             &lines,
-            None,
+            Some(&link),
             &after,
         )
     }
@@ -280,18 +288,6 @@ impl Letters {
     }
 }
 
-/// An address with most of its local part hidden: `ada@example.org`
-/// becomes `a•••@example.org`.
-pub fn mask_address(address: &str) -> String {
-    match address.rsplit_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}•••@{domain}")
-        }
-        None => "•••".to_owned(),
-    }
-}
-
 /// Text made safe to place in HTML, in element content and quoted
 /// attribute values alike.
 pub fn escape(text: &str) -> String {
@@ -344,6 +340,7 @@ mod tests {
             letters.reset_password("ada@example.com", &token),
             letters.confirm_email_change("ada@example.com", &token, "bob@example.com"),
             letters.confirm_sign_up("ada@example.com", &token),
+            letters.email_change_requested("ada@example.com", "bob@example.com", "today", &token),
         ] {
             for body in [&mail.text, &mail.html] {
                 assert!(body.contains(&token));
@@ -382,8 +379,6 @@ mod tests {
 
     #[test]
     fn a_changed_address_is_told_only_in_part() {
-        assert_eq!(mask_address("ada@example.org"), "a•••@example.org");
-        assert_eq!(mask_address("zoë@exämple.com"), "z•••@exämple.com");
         let letters = Letters::new("https://accounts.example.com");
         let mail = letters.email_changed("old@example.com", "new@example.org", "today");
         assert!(mail.text.contains("n•••@example.org"));

@@ -25,6 +25,10 @@ pub enum Purpose {
     /// Make the address the link went to the account's new one (valid 24
     /// hours).
     EmailChange,
+    /// Cancel the pending change of address: sent to the account's current
+    /// address when a change is asked for (valid 24 hours, as long as the
+    /// change's own link).
+    CancelEmailChange,
 }
 
 impl Purpose {
@@ -33,12 +37,15 @@ impl Purpose {
             Self::Verify => "verify",
             Self::Reset => "reset",
             Self::EmailChange => "email_change",
+            Self::CancelEmailChange => "email_change_cancel",
         }
     }
 
     pub(super) fn lifetime(self) -> Duration {
         match self {
-            Self::Verify | Self::EmailChange => Duration::from_secs(24 * 60 * 60),
+            Self::Verify | Self::EmailChange | Self::CancelEmailChange => {
+                Duration::from_secs(24 * 60 * 60)
+            }
             Self::Reset => Duration::from_secs(60 * 60),
         }
     }
@@ -78,7 +85,8 @@ pub(super) async fn make_link(
 }
 
 /// Makes a link of `purpose` for account `user_id` and puts its mail to
-/// `to` in the outbox, inside the caller's transaction; `network` is the
+/// `to` in the outbox (for [`Purpose::CancelEmailChange`], the notice of
+/// the change whose link was made last), inside the caller's transaction; `network` is the
 /// client network that asked, when a stranger could have (see
 /// [`mail::Outbox::enqueue`]).
 pub async fn mail_link(
@@ -102,6 +110,23 @@ pub async fn mail_link(
             outbox
                 .letters
                 .confirm_email_change(to, token.as_str(), &account)
+        }
+        // The notice of the newest change asked for, to the current
+        // address, with the link that cancels it.
+        Purpose::CancelEmailChange => {
+            let new_email: String = sqlx::query_scalar(
+                "SELECT email FROM email_tokens WHERE user_id = $1 AND purpose = 'email_change' \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            outbox.letters.email_change_requested(
+                to,
+                &new_email,
+                &crate::time::utc_date_time(now),
+                token.as_str(),
+            )
         }
     };
     outbox
@@ -133,10 +158,11 @@ pub(super) async fn use_link(
     .ok_or(AppError::LinkInvalid)
 }
 
-/// Spends the account's unused reset and email-change links, when its
-/// password changes: a link asked for before then, perhaps by someone
-/// who had the old password or a session, must not outlive it.
-/// Verification links stay: they only prove the account's own address.
+/// Spends the account's unused reset and email-change links (and the
+/// links that would cancel those changes), when its password changes: a
+/// link asked for before then, perhaps by someone who had the old password
+/// or a session, must not outlive it. Verification links stay: they only
+/// prove the account's own address.
 pub(super) async fn spend_account_links(
     tx: &mut AnyConnection,
     user_id: i64,
@@ -144,7 +170,8 @@ pub(super) async fn spend_account_links(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE email_tokens SET used_at = $1 \
-         WHERE user_id = $2 AND purpose IN ('reset', 'email_change') AND used_at IS NULL",
+         WHERE user_id = $2 AND purpose IN ('reset', 'email_change', 'email_change_cancel') \
+         AND used_at IS NULL",
     )
     .bind(now)
     .bind(user_id)
@@ -153,9 +180,10 @@ pub(super) async fn spend_account_links(
     Ok(())
 }
 
-/// Spends the account's unused email-change links, when sessions of the
-/// account are ended: a change asked for from a session that someone
-/// wanted gone must not be finished by mail afterwards.
+/// Spends the account's unused email-change links, with the links that
+/// would cancel them: when sessions of the account are ended (a change
+/// asked for from a session that someone wanted gone must not be finished
+/// by mail afterwards), and when the change is cancelled.
 pub(super) async fn spend_email_change_links<'e, E>(
     db: E,
     user_id: i64,
@@ -166,7 +194,8 @@ where
 {
     sqlx::query(
         "UPDATE email_tokens SET used_at = $1 \
-         WHERE user_id = $2 AND purpose = 'email_change' AND used_at IS NULL",
+         WHERE user_id = $2 AND purpose IN ('email_change', 'email_change_cancel') \
+         AND used_at IS NULL",
     )
     .bind(now)
     .bind(user_id)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use sqlx::AnyConnection;
 use tokio::sync::Notify;
 
-pub use super::letters::{escape, mask_address, without_link_tokens, Kind, Letters, Mail};
+pub use super::letters::{escape, without_link_tokens, Kind, Letters, Mail};
 use super::{buckets, device::DeviceKeys, limits::RateLimits, sql::Backend};
 
 /// Unsolicited mails any one inbox may be sent per hour, whatever causes

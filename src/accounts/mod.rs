@@ -22,6 +22,7 @@ pub mod buckets;
 pub mod deletion;
 pub mod device;
 pub mod email;
+pub mod email_change;
 pub mod hashing;
 pub mod letters;
 pub mod limits;

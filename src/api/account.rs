@@ -10,7 +10,7 @@
 
 use leptos::prelude::*;
 
-use super::{Profile, SessionView};
+use super::SessionView;
 use crate::{
     api::fields::{Fields, FromFields},
     error::AppError,
@@ -94,91 +94,6 @@ impl FromFields for ChangePassword {
         Self {
             current_password: fields.text(Field::CurrentPassword.name()),
             new_password: fields.text("new_password"),
-        }
-    }
-}
-
-/// `POST /api/account/email` with `new_email` (and `current_password`
-/// outside sudo mode): mails a link to the new address; the change happens
-/// when it is used. The answer is the same whether or not another account
-/// has the address. 422 for a malformed address or the current one, 429
-/// after 3 links in an hour.
-#[server(prefix = "/api/account", endpoint = "email")]
-pub async fn change_email(
-    new_email: String,
-    current_password: Option<String>,
-) -> Result<(), AppError> {
-    use crate::{api::reply::FormReply, context::request};
-
-    let reply = FormReply::new(
-        super::FormId::ChangeEmail,
-        "/settings#email",
-        vec![(Field::Email, new_email.clone())],
-    );
-    let Some(current) = request::current() else {
-        return Err(reply.failure(AppError::NotSignedIn));
-    };
-    match request::accounts()?
-        .request_email_change(
-            &current,
-            &new_email,
-            current_password.as_deref(),
-            &request::client(),
-            &request::browser(),
-        )
-        .await
-    {
-        Ok(renewed) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success("/settings?sent=email#email");
-            Ok(())
-        }
-        Err(error) => Err(reply.failure(error)),
-    }
-}
-
-impl FromFields for ChangeEmail {
-    fn from_fields(fields: &Fields) -> Self {
-        Self {
-            new_email: fields.text("new_email"),
-            current_password: fields.optional(Field::CurrentPassword.name()),
-        }
-    }
-}
-
-/// `POST /api/account/email/confirm` with `token` (from the link mailed to
-/// the new address): makes it the account's address, verified, and mails
-/// a notice to the old one. Needs no session. Returns the profile when
-/// this browser is signed in to the account, else `null`. 410 for an
-/// unknown, used or expired link; 409 when another account has the
-/// address by now.
-#[server(prefix = "/api/account", endpoint = "email/confirm")]
-pub async fn confirm_email_change(token: String) -> Result<Option<Profile>, AppError> {
-    use crate::{api::reply::FormReply, context::request};
-
-    let reply = FormReply::new(
-        super::FormId::ConfirmEmailChange,
-        &format!("/confirm-email?token={}", request::encode_query(&token)),
-        Vec::new(),
-    );
-    match request::accounts()?
-        .confirm_email_change(&token, request::current().as_ref(), &request::client())
-        .await
-    {
-        Ok(user) => {
-            reply.success("/confirm-email?changed=1");
-            Ok(request::current_user()
-                .filter(|signed_in| signed_in.id == user.id)
-                .map(|_| Profile::from(&user)))
-        }
-        Err(error) => Err(reply.failure(error)),
-    }
-}
-
-impl FromFields for ConfirmEmailChange {
-    fn from_fields(fields: &Fields) -> Self {
-        Self {
-            token: fields.text("token"),
         }
     }
 }

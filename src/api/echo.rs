@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::validation::Field;
 
-/// Which form a failed plain (JavaScript-free) submission came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Which form a failed plain (JavaScript-free) submission came from. Only
+/// the server reads it (from the cookie): the page carries the echo of its
+/// own form alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(Serialize, Deserialize))]
 pub enum FormId {
     SignUp,
     LogIn,
@@ -20,6 +23,8 @@ pub enum FormId {
     ChangePassword,
     ChangeEmail,
     ConfirmEmailChange,
+    CancelEmailChange,
+    CancelEmailChanges,
     EndSession,
     EndOtherSessions,
     DeleteAccount,
@@ -29,7 +34,6 @@ pub enum FormId {
 /// the values typed (never a password).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormEcho {
-    pub form: FormId,
     pub error: crate::error::AppError,
     pub values: Vec<(Field, String)>,
 }
@@ -65,6 +69,8 @@ mod cookie {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
     use leptos::prelude::use_context;
 
+    use serde::{Deserialize, Serialize};
+
     use super::{FormEcho, FormId};
     use crate::context::request::{read_cookie, secure_cookies, set_cookie};
 
@@ -79,19 +85,26 @@ mod cookie {
     /// How long a form echo lives: just long enough to follow the redirect.
     const ECHO_MAX_AGE_SECS: u64 = 60;
 
+    /// What the cookie holds: the echo, and the form it is for.
+    #[derive(Serialize, Deserialize)]
+    struct Left {
+        form: FormId,
+        echo: FormEcho,
+    }
+
     /// Reads and clears the echo left by a failed plain form post for `form`.
     pub fn take_form_echo(form: FormId) -> Option<FormEcho> {
         let parts = use_context::<Parts>()?;
         let name = echo_cookie_name(secure_cookies());
         let raw = read_cookie(&parts.headers, name)?;
         set_cookie(name, "", Some(0));
-        let echo: FormEcho = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-        (echo.form == form).then_some(echo)
+        let left: Left = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+        (left.form == form).then_some(left.echo)
     }
 
-    /// Leaves `echo` for the page the browser is sent back to.
-    pub fn leave_form_echo(echo: &FormEcho) {
-        if let Ok(json) = serde_json::to_vec(echo) {
+    /// Leaves `echo` of `form` for the page the browser is sent back to.
+    pub fn leave_form_echo(form: FormId, echo: FormEcho) {
+        if let Ok(json) = serde_json::to_vec(&Left { form, echo }) {
             set_cookie(
                 echo_cookie_name(secure_cookies()),
                 &URL_SAFE_NO_PAD.encode(json),

@@ -12,6 +12,8 @@ pub enum LinkKind {
     Verify,
     /// Make the address the account's new one.
     EmailChange,
+    /// Cancel a pending change of the account's address.
+    CancelEmailChange,
     /// Whether the link starts an account (a verify-first sign-up), whose
     /// page then asks for the password.
     StartsAccount,
@@ -28,6 +30,21 @@ pub fn link_is_live(token: String, kind: LinkKind) -> OnceResource<bool, FromToS
         {
             let _ = token;
             kind != LinkKind::StartsAccount
+        }
+    })
+}
+
+/// The account that asked for the change of address `token` (a live
+/// email-change link) confirms, partly hidden (`a•••@example.com`); empty
+/// when the link is not live, and on in-app navigation.
+pub fn email_change_asker(token: String) -> OnceResource<String, FromToStringCodec> {
+    OnceResource::new_str(async move {
+        #[cfg(feature = "ssr")]
+        return server::email_change_asker(&token).await;
+        #[cfg(not(feature = "ssr"))]
+        {
+            let _ = token;
+            String::new()
         }
     })
 }
@@ -49,8 +66,21 @@ mod server {
             }
             LinkKind::Reset => Purpose::Reset,
             LinkKind::EmailChange => Purpose::EmailChange,
+            LinkKind::CancelEmailChange => Purpose::CancelEmailChange,
             LinkKind::Verify => Purpose::Verify,
         };
         accounts.link_is_live(token, purpose).await.unwrap_or(true)
+    }
+
+    pub async fn email_change_asker(token: &str) -> String {
+        let Ok(accounts) = accounts() else {
+            return String::new();
+        };
+        accounts
+            .email_change_asker(token)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 }

@@ -11,6 +11,7 @@
 pub mod account;
 pub mod auth;
 pub mod echo;
+pub mod email;
 pub mod fields;
 pub mod links;
 pub mod profile;
@@ -88,6 +89,15 @@ pub struct SessionView {
     pub last_seen: String,
     /// The session that asked: this browser.
     pub current: bool,
+}
+
+/// A change of address waiting for the link mailed to the new address, as
+/// `/api/account/email/pending` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEmailChange {
+    pub email: String,
+    /// When the link stops working, RFC 3339 in UTC.
+    pub expires: String,
 }
 
 /// Returns `next` if it is a clean path on this site (`/profile`,

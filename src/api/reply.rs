@@ -65,11 +65,13 @@ impl FormReply {
                     (field, value.chars().take(limit + 1).collect())
                 })
                 .collect();
-            leave_form_echo(&FormEcho {
-                form: self.form,
-                error: error.clone(),
-                values,
-            });
+            leave_form_echo(
+                self.form,
+                FormEcho {
+                    error: error.clone(),
+                    values,
+                },
+            );
             see_other_if_plain_form(&self.retry);
         }
         error

@@ -10,8 +10,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::{
-        account::ConfirmEmailChange,
-        links::{link_is_live, LinkKind},
+        email::ConfirmEmailChange,
+        links::{email_change_asker, link_is_live, LinkKind},
         FormEcho, FormId,
     },
     components::{
@@ -30,6 +30,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     // Followed as the query changes: the form's success navigates here.
     let changed = move || query.with(|query| query.get("changed").is_some());
     let live = link_is_live(token.clone(), LinkKind::EmailChange);
+    let asker = email_change_asker(token.clone());
     view! {
         <PageHead title="Confirm your new email address" description="Make a new address your account's email address."/>
         <section class="container narrow">
@@ -42,7 +43,8 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                         if changed {
                             EitherOf3::A(view! { <Changed/> })
                         } else if live.await {
-                            EitherOf3::B(view! { <ConfirmForm token/> })
+                            let asker = asker.await;
+                            EitherOf3::B(view! { <ConfirmForm token asker/> })
                         } else {
                             EitherOf3::C(view! { <DeadLink/> })
                         }
@@ -53,8 +55,9 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     }
 }
 
+/// `asker` is the account that asked, partly hidden (empty when unknown).
 #[component]
-fn ConfirmForm(token: String) -> impl IntoView {
+fn ConfirmForm(token: String, asker: String) -> impl IntoView {
     let account = AccountState::expect();
     let confirm = ServerAction::<ConfirmEmailChange>::new();
     let echo = FormEcho::take(FormId::ConfirmEmailChange);
@@ -78,10 +81,14 @@ fn ConfirmForm(token: String) -> impl IntoView {
             Either::Right(view! { <DeadLink/> })
         } else {
             let token = token.clone();
+            let asker = asker.clone();
             Either::Left(view! {
             <ServerForm action=confirm class="card form">
                 <ErrorSummary error/>
-                <p>"Press the button to make the address this link was sent to your account's email address."</p>
+                {(!asker.is_empty()).then(|| view! {
+                    <p>"The account " <strong>{asker}</strong> " asked to use the address this link was sent to as its email address."</p>
+                })}
+                <p>"Press the button to make the address this link was sent to your account's email address. If you did not ask for this, leave this page: nothing changes."</p>
                 <input type="hidden" name="token" value=token/>
                 <SubmitButton label="Use this email address" pending_label="Changing…" pending=confirm.pending()/>
             </ServerForm>

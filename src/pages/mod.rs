@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod cancel_email_change;
 pub mod confirm_email;
 pub mod forgot_password;
 pub mod home;

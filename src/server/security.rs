@@ -96,7 +96,12 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), g
      magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
 /// The pages mailed links lead to, `?token=…` in their address.
-pub const LINK_PAGES: [&str; 3] = ["/reset-password", "/verify-email", "/confirm-email"];
+pub const LINK_PAGES: [&str; 4] = [
+    "/reset-password",
+    "/verify-email",
+    "/confirm-email",
+    "/cancel-email-change",
+];
 
 /// Headers every response carries, and the caching rule: anything for a
 /// signed-in browser, any server-function answer and any personal page is

@@ -117,6 +117,8 @@ async fn every_settings_endpoint_needs_a_signed_in_user() {
         ("/api/account/sessions", vec![]),
         ("/api/account/sessions/revoke", vec![("id", "1")]),
         ("/api/account/sessions/revoke-others", vec![]),
+        ("/api/account/email/pending", vec![]),
+        ("/api/account/email/pending/cancel", vec![]),
         (
             "/api/account/delete",
             vec![("confirm_email", "ada@example.com")],
@@ -332,6 +334,13 @@ async fn a_new_address_counts_once_its_link_is_used() {
     let page = app.get(&format!("/confirm-email?token={token}")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Use this email address"));
+    // It names the account that asked, partly hidden.
+    assert!(
+        page.body.contains("a\u{2022}\u{2022}\u{2022}@example.com"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("ada@example.com"));
     assert_eq!(page.header("cache-control"), Some("no-store"));
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
@@ -1165,11 +1174,12 @@ async fn once_mail_is_delivered_no_table_holds_a_usable_token() {
 
     for (app, inboxes, with_links) in [
         // Ada's inbox: the verification and reset links, and the notice
-        // of the change; the new address: the change's link.
+        // of the change with its cancel link; the new address: the
+        // change's link.
         (
             &open,
             vec![("ada@example.com", 3), ("ada@new.example", 1)],
-            3,
+            4,
         ),
         (&verify_first, vec![("bob@example.com", 1)], 1),
     ] {
@@ -1236,6 +1246,13 @@ async fn ending_sessions_spends_a_pending_email_change() {
             &mails_to(&app, &new_email, "confirm_email_change").await[0],
             "/confirm-email",
         );
+        let cancel = token_in(
+            mails_to(&app, "ada@example.com", "email_change_requested")
+                .await
+                .last()
+                .unwrap(),
+            "/cancel-email-change",
+        );
         let ended = if n == 0 {
             app.post_form("/api/account/sessions/revoke-others", &[], Some(&cookie))
                 .await
@@ -1257,6 +1274,10 @@ async fn ending_sessions_spends_a_pending_email_change() {
             .post_form("/api/account/email/confirm", &[("token", &token)], None)
             .await;
         assert_eq!(confirm.status, 410, "{ending}: {}", confirm.body);
+        let cancel = app
+            .post_form("/api/account/email/cancel", &[("token", &cancel)], None)
+            .await;
+        assert_eq!(cancel.status, 410, "nothing is left to cancel: {ending}");
     }
     assert!(signed_in(&app, &cookie).await);
 }
@@ -1281,11 +1302,266 @@ async fn the_current_address_hears_of_a_change_and_the_new_one_learns_which_acco
         notice[0]
     );
     assert!(!notice[0].contains("ada@new.example"), "{}", notice[0]);
-    assert!(!notice[0].contains("?token="), "no link to take over with");
+    // Its one link cancels the change; none confirms it.
+    assert_eq!(link_tokens(&notice[0]).len(), 1, "{}", notice[0]);
+    assert!(notice[0].contains("/cancel-email-change?token="));
+    assert!(!notice[0].contains("/confirm-email"), "{}", notice[0]);
     let link = &mails_to(&app, "ada@new.example", "confirm_email_change").await[0];
     assert!(
         link.contains("a\u{2022}\u{2022}\u{2022}@example.com"),
         "{link}"
     );
     assert!(!link.contains("ada@example.com"), "{link}");
+}
+
+// ---- Cancelling a change of address ---------------------------------------------
+
+/// Asks, signed in as `cookie`, to move the account to `new_email`; returns
+/// the tokens of the confirmation link (to the new address) and of the
+/// cancel link (in the notice to the current address, `current`).
+async fn ask_email_change(
+    app: &TestApp,
+    cookie: &str,
+    current: &str,
+    new_email: &str,
+) -> (String, String) {
+    let asked = app
+        .post_form(
+            "/api/account/email",
+            &[("new_email", new_email)],
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let confirm = token_in(
+        mails_to(app, new_email, "confirm_email_change")
+            .await
+            .last()
+            .expect("the link to the new address"),
+        "/confirm-email",
+    );
+    let cancel = token_in(
+        mails_to(app, current, "email_change_requested")
+            .await
+            .last()
+            .expect("the notice to the current address"),
+        "/cancel-email-change",
+    );
+    (confirm, cancel)
+}
+
+#[tokio::test]
+async fn the_current_address_cancels_a_change_through_the_link_in_its_notice() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let (first, _) =
+        ask_email_change(&app, &cookie, "ada@example.com", "mallory@evil.example").await;
+    let (second, cancel) =
+        ask_email_change(&app, &cookie, "ada@example.com", "mallory2@evil.example").await;
+    // Opening the page changes nothing: mail scanners open links.
+    let page = app
+        .get(&format!("/cancel-email-change?token={cancel}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Cancel the change"), "{}", page.body);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    // A confirmation link is not a cancel link, nor the other way round.
+    let wrong = app
+        .post_form("/api/account/email/cancel", &[("token", &first)], None)
+        .await;
+    assert_eq!(wrong.status, 410, "{}", wrong.body);
+    let wrong = app
+        .post_form("/api/account/email/confirm", &[("token", &cancel)], None)
+        .await;
+    assert_eq!(wrong.status, 410, "{}", wrong.body);
+
+    // No session needed: the link proves the address. Every pending
+    // change ends, not only the one it was mailed for.
+    let cancelled = app
+        .post_form("/api/account/email/cancel", &[("token", &cancel)], None)
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    for token in [&first, &second] {
+        let confirm = app
+            .post_form("/api/account/email/confirm", &[("token", token)], None)
+            .await;
+        assert_eq!(confirm.status, 410, "{}", confirm.body);
+    }
+    let again = app
+        .post_form("/api/account/email/cancel", &[("token", &cancel)], None)
+        .await;
+    assert_eq!(again.status, 410, "used once");
+    let page = app
+        .get(&format!("/cancel-email-change?token={cancel}"))
+        .await;
+    assert!(
+        page.body.contains("expired or was already used"),
+        "{}",
+        page.body
+    );
+    for junk in ["", "not-a-token", &format!("{cancel}x")] {
+        let reply = app
+            .post_form("/api/account/email/cancel", &[("token", junk)], None)
+            .await;
+        assert_eq!(reply.status, 410, "{junk:?}: {}", reply.body);
+    }
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status, 200);
+    let id = user_id(&app, "ada@example.com").await;
+    assert!(events(&app, id)
+        .await
+        .contains(&"email_change_cancelled".to_owned()));
+    // The session that asked is not ended by the cancel link: ending
+    // sessions is the password's job, which the notice points to.
+    assert!(signed_in(&app, &cookie).await);
+}
+
+#[tokio::test]
+async fn a_confirmed_change_leaves_no_cancel_link_and_a_cancelled_one_no_confirm_link() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let (confirm, cancel) =
+        ask_email_change(&app, &cookie, "ada@example.com", "ada@new.example").await;
+    let confirmed = app
+        .post_form("/api/account/email/confirm", &[("token", &confirm)], None)
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let late = app
+        .post_form("/api/account/email/cancel", &[("token", &cancel)], None)
+        .await;
+    assert_eq!(late.status, 410, "{}", late.body);
+    assert_eq!(app.log_in("ada@new.example", PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn settings_list_the_pending_changes_and_cancel_them() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let none = app
+        .post_form("/api/account/email/pending", &[], Some(&cookie))
+        .await;
+    assert_eq!(none.status, 200, "{}", none.body);
+    assert_eq!(none.body, "[]");
+    let (first, cancel) =
+        ask_email_change(&app, &cookie, "ada@example.com", "ada@new.example").await;
+    let (second, _) = ask_email_change(&app, &cookie, "ada@example.com", "ada@other.example").await;
+    // The same address asked twice is listed once.
+    ask_email_change(&app, &cookie, "ada@example.com", "ada@other.example").await;
+    let listed = app
+        .post_form("/api/account/email/pending", &[], Some(&cookie))
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let listed: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+    let emails: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| change["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails.len(), 2, "{listed}");
+    assert!(emails.contains(&"ada@new.example") && emails.contains(&"ada@other.example"));
+    let expires = listed[0]["expires"].as_str().unwrap();
+    assert!(expires.ends_with('Z') && expires.len() == 20, "{expires}");
+    // The settings page shows them, with the button.
+    let page = app.get_with_cookie("/settings", &cookie).await;
+    assert!(page.body.contains("ada@other.example"), "{}", page.body);
+    assert!(page.body.contains("Cancel the change"));
+
+    // Another account cannot see or cancel them.
+    let bob = app.sign_up("bob@example.com").await;
+    let theirs = app
+        .post_form("/api/account/email/pending", &[], Some(&bob))
+        .await;
+    assert_eq!(theirs.body, "[]");
+    app.post_form("/api/account/email/pending/cancel", &[], Some(&bob))
+        .await;
+    assert_eq!(
+        app.post_form("/api/account/email/pending", &[], Some(&cookie))
+            .await
+            .body
+            .matches("\"email\"")
+            .count(),
+        2
+    );
+
+    // Cancelling needs no password: it only keeps the account as it is.
+    leave_sudo(&app, "ada@example.com").await;
+    let cancelled = app
+        .post_form("/api/account/email/pending/cancel", &[], Some(&cookie))
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let after = app
+        .post_form("/api/account/email/pending", &[], Some(&cookie))
+        .await;
+    assert_eq!(after.body, "[]");
+    for token in [&first, &second] {
+        let confirm = app
+            .post_form("/api/account/email/confirm", &[("token", token)], None)
+            .await;
+        assert_eq!(confirm.status, 410, "{}", confirm.body);
+    }
+    let cancel_link = app
+        .post_form("/api/account/email/cancel", &[("token", &cancel)], None)
+        .await;
+    assert_eq!(cancel_link.status, 410, "nothing is left to cancel");
+    let id = user_id(&app, "ada@example.com").await;
+    assert!(events(&app, id)
+        .await
+        .contains(&"email_change_cancelled".to_owned()));
+}
+
+#[tokio::test]
+async fn without_javascript_cancelling_a_change_is_a_form_post_and_a_redirect() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("ada@example.com").await;
+    let (_, cancel) = ask_email_change(&app, &cookie, "ada@example.com", "ada@new.example").await;
+    let from_settings = app
+        .post_plain_form("/api/account/email/pending/cancel", &[], Some(&cookie))
+        .await;
+    assert_eq!(from_settings.status, 303, "{}", from_settings.body);
+    assert_eq!(
+        from_settings.header("location"),
+        Some("/settings?cancelled=email#email")
+    );
+    let page = app
+        .get_with_cookie("/settings?cancelled=email", &cookie)
+        .await;
+    assert!(
+        page.body.contains("The change of address was cancelled"),
+        "{}",
+        page.body
+    );
+
+    let (_, cancel_again) =
+        ask_email_change(&app, &cookie, "ada@example.com", "ada@new.example").await;
+    assert_ne!(cancel, cancel_again);
+    let by_link = app
+        .post_plain_form(
+            "/api/account/email/cancel",
+            &[("token", &cancel_again)],
+            None,
+        )
+        .await;
+    assert_eq!(by_link.status, 303);
+    assert_eq!(
+        by_link.header("location"),
+        Some("/cancel-email-change?cancelled=1")
+    );
+    let page = app.get("/cancel-email-change?cancelled=1").await;
+    assert!(
+        page.body.contains("The change is cancelled"),
+        "{}",
+        page.body
+    );
+    // A used link sends the form back to its page, which says so.
+    let used = app
+        .post_plain_form(
+            "/api/account/email/cancel",
+            &[("token", &cancel_again)],
+            None,
+        )
+        .await;
+    assert_eq!(used.status, 303);
+    let back = used.header("location").unwrap().to_owned();
+    assert!(back.starts_with("/cancel-email-change?token="), "{back}");
 }

@@ -1,0 +1,23 @@
+-- One-time links gain a fourth purpose, `email_change_cancel`: the link in
+-- the notice to an account's current address when a change of address is
+-- asked for, whose use cancels the change. `email` is then the current
+-- address. SQLite cannot alter a CHECK, so the table is made again with
+-- the same rows.
+CREATE TABLE email_tokens_new (
+    id          INTEGER PRIMARY KEY,
+    token_hash  BLOB    NOT NULL UNIQUE,
+    purpose     TEXT    NOT NULL
+        CHECK (purpose IN ('verify', 'reset', 'email_change', 'email_change_cancel')),
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    email       TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+) STRICT;
+
+INSERT INTO email_tokens_new SELECT * FROM email_tokens;
+DROP TABLE email_tokens;
+ALTER TABLE email_tokens_new RENAME TO email_tokens;
+
+CREATE INDEX email_tokens_user ON email_tokens (user_id, purpose, created_at);
+CREATE INDEX email_tokens_expires_at ON email_tokens (expires_at);

@@ -1,0 +1,93 @@
+//! Pieces the settings page's sections share.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::{email::pending_email_changes, PendingEmailChange},
+    components::field::field_error,
+    error::AppError,
+    validation::Field,
+};
+
+/// The changes of address waiting for their link.
+#[derive(Clone, Copy)]
+pub(super) struct Pending(pub(super) Resource<Result<Vec<PendingEmailChange>, AppError>>);
+
+impl Pending {
+    /// Loads them, for the page's sections to share.
+    pub(super) fn provide() {
+        provide_context(Self(Resource::new(|| (), |_| pending_email_changes())));
+    }
+
+    pub(super) fn refetch() {
+        expect_context::<Self>().0.refetch();
+    }
+}
+
+/// What a plain (JavaScript-free) form post that succeeded came back with:
+/// `?changed=password`, `?sent=email`, `?ended=…`.
+pub(super) fn returned_with(key: &'static str) -> Option<String> {
+    use_query_map().with_untracked(|query| query.get(key))
+}
+
+/// The password field a form shows once the server asked for it (sudo
+/// mode had lapsed), and after a wrong one. Several forms may show one at
+/// once, so each has its own element `id`.
+#[component]
+pub(super) fn SudoPassword(
+    id: String,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let asked = Memo::new(move |_| {
+        error.with(|error| match error {
+            Some(AppError::SudoRequired) => true,
+            Some(error) => error.field_message(Field::CurrentPassword).is_some(),
+            None => false,
+        })
+    });
+    let message = field_error(error, Field::CurrentPassword);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || match message.get() {
+            Some(_) => format!("{error_id} {hint_id}"),
+            None => hint_id.clone(),
+        }
+    };
+    view! {
+        <Show when=move || asked.get()>
+            <div class="field">
+                <label for=id.clone()>"Your password"</label>
+                <p class="field__hint" id=hint_id.clone()>
+                    "For your security, enter your password again to continue. It is not asked again for the next few minutes."
+                </p>
+                {
+                    let error_id = error_id.clone();
+                    move || message.get().map(|text| view! {
+                        <p class="field__error" id=error_id.clone()>
+                            <span class="visually-hidden">"Error: "</span>
+                            {text}
+                        </p>
+                    })
+                }
+                <input
+                    id=id.clone()
+                    name="current_password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    aria-invalid=move || message.get().map(|_| "true")
+                    aria-describedby=described_by.clone()
+                />
+            </div>
+        </Show>
+    }
+}
+
+/// `2026-11-24 09:30 UTC` from `2026-11-24T09:30:00Z`.
+pub(super) fn readable(rfc3339: &str) -> String {
+    let minutes = rfc3339.get(..16).unwrap_or(rfc3339);
+    format!("{} UTC", minutes.replacen('T', " ", 1))
+}
