@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The server benchmark (make bench): the release server on a free loopback
-# port with a throwaway database of 10,000 users, measured with wrk; the
-# ceiling is a minimal axum server answering a page of the same size.
-# Each run is bounded by BENCH_SECONDS (default 10) and talks only to
-# 127.0.0.1. Prints a table; writes bench/results/latest.json.
+# port with a throwaway database of 10,000 users, at its default settings
+# (request logging at info, as `make run`), measured with wrk; the ceiling
+# is a minimal axum server answering a page of the same size, and nginx
+# serves the home page's bytes from a file. A second instance with
+# RUST_LOG=warn shows what request logging costs. Each run is bounded by
+# BENCH_SECONDS (default 10) and talks only to 127.0.0.1. Prints a table
+# and the goals as ratios; writes bench/results/latest.json.
 #
 # BENCH_PROFILE=1 also samples the server with perf (Debian's linux-perf)
 # during each run and writes the hottest symbols of each to
@@ -24,6 +27,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/static.pid" ] && kill "$(cat "$work/static.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -56,13 +60,22 @@ measure() {
 }
 
 echo "preparing: $users users, $duration s per run, $(nproc) CPUs"
+# The default log level, as `make run` has it (RUST_LOG unset): one line per
+# request. Its output goes to a file, as a service's goes to the journal.
+(unset RUST_LOG
 LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT="$site_root" LEPTOS_ENV=PROD \
-  DATABASE_URL="sqlite://$work/bench.db" RUST_LOG=warn,leptos_accounts::server=info NO_COLOR=1 \
+  DATABASE_URL="sqlite://$work/bench.db" NO_COLOR=1 \
   AUTH_RATE_BURST=1000000000 AUTH_RATE_PER_MINUTE=1000000000 \
   MAIL_PER_NETWORK_PER_HOUR=1000000000 MAIL_PER_HOUR=1000000000 \
-  start "$work/app.log" "$bin"
-app_pid=$server_pid
-app=$base
+  exec "$bin") >"$work/app.log" 2>&1 &
+pids+=($!)
+app_pid=$!
+for _ in $(seq 200); do
+  app=$(grep -o 'listening on http://[0-9.:]*' "$work/app.log" | head -1 | sed 's/listening on //' || true)
+  [ -n "$app" ] && break
+  sleep 0.05
+done
+[ -n "$app" ] || { echo "server did not start:" >&2; cat "$work/app.log" >&2; exit 1; }
 export BENCH_ORIGIN=$app
 
 curl -fs -o /dev/null -H 'accept: application/json' -H "origin: $app" \
@@ -77,6 +90,31 @@ page_bytes=$(curl -fs "$app/" | wc -c)
 
 start "$work/ceiling.log" "$ceiling" "$page_bytes" 127.0.0.1:0
 ceiling_url=$base
+
+# The same binary and database with request logging off (RUST_LOG=warn).
+LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT="$site_root" LEPTOS_ENV=PROD \
+  DATABASE_URL="sqlite://$work/bench.db" RUST_LOG=warn,leptos_accounts::server=info NO_COLOR=1 \
+  start "$work/quiet.log" "$bin"
+quiet=$base
+
+# nginx serving the home page's bytes from a file.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || {
+  echo "make bench needs nginx: apt-get install nginx" >&2; exit 1; }
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+mkdir -p "$work/static"
+curl -fs -o "$work/static/index.html" "$app/"
+static_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$work/static.conf" <<NGINX
+worker_processes auto; pid $work/static.pid; error_log $work/static-error.log warn;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path $work/static-body;
+  server { listen 127.0.0.1:$static_port; root $work/static; default_type text/html;
+    location = / { try_files /index.html =404; } } }
+NGINX
+"$nginx_bin" -p "$work" -c "$work/static.conf"
+static_url="http://127.0.0.1:$static_port"
+for _ in $(seq 100); do curl -fs -o /dev/null "$static_url/" && break; sleep 0.05; done
+stop_static() { "$nginx_bin" -p "$work" -c "$work/static.conf" -s quit 2>/dev/null || true; }
 
 profile=${BENCH_PROFILE:-0}
 if [ "$profile" = 1 ] && ! command -v perf >/dev/null; then
@@ -117,8 +155,11 @@ run() { # name, then wrk arguments
 }
 
 run "ceiling: static HTML of the same size" -t2 -c32 -d"${duration}s" "$ceiling_url/"
-run "GET / (anonymous, server-rendered)" -t2 -c32 -d"${duration}s" "$app/"
-run "GET /profile (signed in)" -t2 -c32 -d"${duration}s" -H "Cookie: $cookie" "$app/profile"
+run "nginx: the home page from a file" -t2 -c64 -d"${duration}s" "$static_url/"
+stop_static
+run "GET / (anonymous, server-rendered)" -t2 -c64 -d"${duration}s" "$app/"
+run "GET / (request logging off: warn)" -t2 -c64 -d"${duration}s" "$quiet/"
+run "GET /profile (signed in)" -t2 -c64 -d"${duration}s" -H "Cookie: $cookie" "$app/profile"
 run "POST /api/auth/login (argon2)" -t2 -c8 -d"${duration}s" -s bench/login.lua "$app/api/auth/login"
 run "GET hashed asset (wasm, br)" -t2 -c32 -d"${duration}s" -H "Accept-Encoding: br" "$app$asset"
 # Pages while log-ins saturate the hashing pool.
@@ -129,6 +170,9 @@ run "GET / during a log-in flood" -t1 -c32 -d"${duration}s" "$app/"
 wait "$flood"
 
 peak_rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$app_pid/status")
+lines=$(grep -c ' INFO http: GET / 200' "$work/app.log" || true)
+quiet_lines=$(grep -c ' http: ' "$work/quiet.log" || true)
+echo "request log lines for GET /: $lines at the default level, $quiet_lines at warn"
 kill "$app_pid" 2>/dev/null || true
 profile=0 # the profiles are of the SQLite runs above
 
@@ -211,15 +255,30 @@ for line in open(rows_path):
 ceiling = rows[0]["requests_per_second"]
 for row in rows:
     row["ratio_to_ceiling"] = round(row["requests_per_second"] / ceiling, 4)
+rps = {row["name"]: row["requests_per_second"] for row in rows}
+home = rps["GET / (anonymous, server-rendered)"]
+goals = [
+    # (what, ratio, at least)
+    ("GET /profile signed in / GET /", rps["GET /profile (signed in)"] / home, 0.5),
+    ("GET / / nginx serving the same bytes", home / rps["nginx: the home page from a file"], 0.25),
+    ("GET / logging at info / at warn", home / rps["GET / (request logging off: warn)"], 0.95),
+]
 result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
           "cpus": os.cpu_count(), "seconds_per_run": int(duration), "seeded_users": int(users),
-          "home_page_bytes": int(page_bytes), "server_peak_rss_kib": int(rss), "runs": rows}
+          "home_page_bytes": int(page_bytes), "server_peak_rss_kib": int(rss),
+          "goals": [{"what": what, "ratio": round(ratio, 4), "at_least": least, "met": ratio >= least}
+                    for what, ratio, least in goals],
+          "runs": rows}
 json.dump(result, open(out, "w"), indent=2)
 print(f"{'run':46} {'req/s':>10} {'ratio':>7} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8}")
 for row in rows:
     print(f"{row['name']:46} {row['requests_per_second']:>10.1f} {row['ratio_to_ceiling']:>7.3f} "
           f"{row['p50_ms']:>9.2f} {row['p99_ms']:>9.2f} {row['non_2xx']:>8}")
 print(f"server peak RSS: {int(rss) / 1024:.1f} MiB; home page: {page_bytes} B; results: {out}")
+print()
+print(f"{'goal':46} {'ratio':>10} {'at least':>9}")
+for what, ratio, least in goals:
+    print(f"{what:46} {ratio:>10.3f} {least:>9.2f}  {'met' if ratio >= least else 'NOT MET'}")
 PY
 if [ "$profile" = 1 ]; then
   echo "profiles (taken while measuring, so those runs' figures carry perf's cost):"
