@@ -131,11 +131,11 @@ profile_run() {
     -- sleep "$((duration - 2))" >/dev/null 2>&1
   {
     echo "# $1: the app's CPU time by symbol (self time), then the top callers."
-    perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null \
+    perf report -i "$work/perf.data" --no-inline --no-children --sort symbol --stdio -g none 2>/dev/null \
       | cut -c1-220 | sed -E '/^#/d; /^$/d; s/ +$//' | sed -n '1,40p'
     echo
     echo "# inclusive time (children), our code and the frameworks"
-    perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null \
+    perf report -i "$work/perf.data" --no-inline --children --sort symbol --stdio -g none 2>/dev/null \
       | cut -c1-220 | sed -E '/^#/d; /^$/d; s/ +$//' \
       | sed -nE '/leptos_accounts|leptos_axum|tachys|sqlx|axum::|tower_http/p' | sed -n '1,40p'
   } >"$results/profile-$slug.txt"
@@ -145,7 +145,9 @@ profile_run() {
 run() { # name, then wrk arguments
   local name=$1; shift
   local profiler=
-  if [ "$profile" = 1 ] && [[ "$name" != ceiling* ]]; then
+  # The profiles are of the app at its default settings: not of the
+  # ceiling, nginx, or the instance with logging off.
+  if [ "$profile" = 1 ] && [[ "$name" != ceiling* && "$name" != nginx* && "$name" != *"logging off"* ]]; then
     profile_run "$name" &
     profiler=$!
   fi
