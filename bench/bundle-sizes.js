@@ -1,10 +1,10 @@
 // Prints and records the size of each file of the browser bundle and of the
 // floor: raw, gzip (level 9) and brotli (quality 11).
-// Usage: node bench/bundle-sizes.js OUT.json FLOOR.wasm SITE/pkg hash.txt
+// Usage: node bench/bundle-sizes.js OUT.json FLOOR.wasm SITE/pkg hash.txt [ISLANDS.wasm]
 const fs = require("fs");
 const zlib = require("zlib");
 
-const [out, floor, pkg, hashFile] = process.argv.slice(2);
+const [out, floor, pkg, hashFile, islands] = process.argv.slice(2);
 
 // hash.txt: one `kind: hash` line per hashed file (js, wasm, css, split…).
 const hashes = Object.fromEntries(
@@ -46,8 +46,14 @@ const measure = (path, label) => {
 
 const rows = files.map((name) => measure(`${pkg}/${name}`, name));
 const floorRow = measure(floor, "floor: router + one server function (bench/floor)");
+const islandsRow = islands
+  ? measure(islands, "floor in islands mode, islands router (bench/floor-islands)")
+  : null;
 const line = (row) =>
   `${row.file.padEnd(78)} ${String(row.raw).padStart(9)} ${String(row.gzip).padStart(9)} ${String(row.brotli).padStart(9)}`;
 console.log(line({ file: "bundle file", raw: "raw B", gzip: "gzip B", brotli: "brotli B" }));
-for (const row of [...rows, floorRow]) console.log(line(row));
-fs.writeFileSync(out, JSON.stringify({ files: rows, floor: floorRow }, null, 2) + "\n");
+for (const row of [...rows, floorRow, islandsRow].filter(Boolean)) console.log(line(row));
+fs.writeFileSync(
+  out,
+  JSON.stringify({ files: rows, floor: floorRow, floor_islands: islandsRow }, null, 2) + "\n",
+);

@@ -23,8 +23,16 @@ wasm-bindgen --target web --no-typescript --out-dir "$work" --out-name floor \
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   "$work/floor_bg.wasm" -o "$work/floor_bg.wasm"
 
+# The same floor in islands mode, built the same way.
+CARGO_TARGET_DIR="$floor_target" cargo build --locked --release --quiet \
+  --manifest-path bench/floor-islands/Cargo.toml --target wasm32-unknown-unknown
+wasm-bindgen --target web --no-typescript --out-dir "$work" --out-name floor_islands \
+  "$floor_target/wasm32-unknown-unknown/release/floor_islands.wasm"
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  "$work/floor_islands_bg.wasm" -o "$work/floor_islands_bg.wasm"
+
 # The files the release serves (named in hash.txt beside the server binary,
 # plus the lazy-route chunks that the newest split manifest names), each raw,
 # gzip (level 9) and brotli (quality 11).
 node bench/bundle-sizes.js "$results/bundle.json" "$work/floor_bg.wasm" \
-  "$site_root/pkg" "$(dirname "$bin")/hash.txt"
+  "$site_root/pkg" "$(dirname "$bin")/hash.txt" "$work/floor_islands_bg.wasm"
