@@ -90,6 +90,14 @@ impl Accounts {
             &current.user.email,
             now,
             None,
+            |letters, token| {
+                letters.email_change_requested(
+                    &current.user.email,
+                    &new.email,
+                    &utc_date_time(now),
+                    token,
+                )
+            },
         )
         .await
         .map_err(|error| internal("mail email change notice", error))?;

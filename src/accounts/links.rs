@@ -85,10 +85,10 @@ pub(super) async fn make_link(
 }
 
 /// Makes a link of `purpose` for account `user_id` and puts its mail to
-/// `to` in the outbox (for [`Purpose::CancelEmailChange`], the notice of
-/// the change whose link was made last), inside the caller's transaction; `network` is the
-/// client network that asked, when a stranger could have (see
-/// [`mail::Outbox::enqueue`]).
+/// `to` in the outbox, inside the caller's transaction: `letter` writes
+/// the mail around the link's token. `network` is the client network that
+/// asked, when a stranger could have (see [`mail::Outbox::enqueue`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn mail_link(
     tx: &mut AnyConnection,
     outbox: &mail::Outbox,
@@ -97,38 +97,10 @@ pub async fn mail_link(
     to: &str,
     now: i64,
     network: Option<&str>,
+    letter: impl FnOnce(&mail::Letters, &str) -> mail::Mail,
 ) -> Result<(), sqlx::Error> {
     let token = make_link(tx, purpose, user_id, to, now).await?;
-    let letter = match purpose {
-        Purpose::Verify => outbox.letters.verify_email(to, token.as_str()),
-        Purpose::Reset => outbox.letters.reset_password(to, token.as_str()),
-        Purpose::EmailChange => {
-            let account: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            outbox
-                .letters
-                .confirm_email_change(to, token.as_str(), &account)
-        }
-        // The notice of the newest change asked for, to the current
-        // address, with the link that cancels it.
-        Purpose::CancelEmailChange => {
-            let new_email: String = sqlx::query_scalar(
-                "SELECT email FROM email_tokens WHERE user_id = $1 AND purpose = 'email_change' \
-                 ORDER BY id DESC LIMIT 1",
-            )
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            outbox.letters.email_change_requested(
-                to,
-                &new_email,
-                &crate::time::utc_date_time(now),
-                token.as_str(),
-            )
-        }
-    };
+    let letter = letter(&outbox.letters, token.as_str());
     outbox
         .enqueue(tx, Some(user_id), &letter, now, network)
         .await?;

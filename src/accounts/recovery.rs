@@ -86,6 +86,7 @@ impl Accounts {
             &user.email,
             now,
             Some(&client.network()),
+            |letters, token| letters.reset_password(&user.email, token),
         )
         .await
         .map_err(|error| internal("mail reset link", error))?;
@@ -226,6 +227,7 @@ impl Accounts {
             &user.email,
             now,
             None,
+            |letters, token| letters.verify_email(&user.email, token),
         )
         .await
         .map_err(|error| internal("mail verification link", error))?;

@@ -124,6 +124,7 @@ impl Accounts {
                 &user.email,
                 now(),
                 client.map(Client::network).as_deref(),
+                |letters, token| letters.verify_email(&user.email, token),
             )
             .await
             .map_err(|error| internal("mail verification link", error))?;
