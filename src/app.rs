@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{FlatRoutes, Route, Router},
     lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
@@ -36,7 +36,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader/>
             <main id="main" tabindex="-1">
-                <Routes fallback=NotFoundPage>
+                <FlatRoutes fallback=NotFoundPage>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
@@ -47,7 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("verify-email") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("cancel-email-change") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
-                </Routes>
+                </FlatRoutes>
             </main>
             <SiteFooter/>
         </Router>

@@ -8,6 +8,25 @@ use leptos::{
 
 use crate::api::fields::{Fields, FromFields};
 
+/// What a form of server function `S` dispatches: its arguments in, its
+/// answer out.
+pub type FormAction<S> = Action<S, Result<<S as ServerFn>::Output, <S as ServerFn>::Error>>;
+
+/// A new action that calls server function `S` from the browser.
+///
+/// Leptos's `ServerAction` does the same, and also reads an error that its
+/// own JavaScript-free protocol leaves in the URL; this app leaves it in a
+/// cookie instead (`FormEcho`), so that reader (a base64 and JSON decoder in
+/// every page's bundle) is left out.
+pub fn form_action<S>() -> FormAction<S>
+where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    Action::new(|input: &S| S::run_on_client(input.clone()))
+}
+
 /// A `<form>` that posts to `action`'s server function.
 ///
 /// Until the page has hydrated (or without JavaScript at all) the browser
@@ -24,7 +43,7 @@ use crate::api::fields::{Fields, FromFields};
 /// alone was a tenth of the browser bundle.
 #[component]
 pub fn ServerForm<S, OutputProtocol>(
-    action: ServerAction<S>,
+    action: FormAction<S>,
     class: &'static str,
     children: Children,
 ) -> impl IntoView

@@ -3,7 +3,10 @@
 use leptos::{either::Either, prelude::*};
 use leptos_router::hooks::{use_location, use_navigate};
 
-use super::{account::AccountState, form::ServerForm};
+use super::{
+    account::AccountState,
+    form::{form_action, ServerForm},
+};
 use crate::{api::auth::LogOut, brand::SITE_NAME};
 
 /// Site header: the product name and the main navigation, which shows the
@@ -61,7 +64,7 @@ fn NavLink(href: &'static str, children: Children) -> impl IntoView {
 #[component]
 fn LogOutButton() -> impl IntoView {
     let account = AccountState::expect();
-    let log_out = ServerAction::<LogOut>::new();
+    let log_out = form_action::<LogOut>();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = log_out.value().get() {

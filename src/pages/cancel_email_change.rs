@@ -17,7 +17,7 @@ use crate::{
     },
     components::{
         field::{form_error, ErrorSummary, SubmitButton},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -55,7 +55,7 @@ pub fn CancelEmailChangePage() -> impl IntoView {
 
 #[component]
 fn CancelForm(token: String) -> impl IntoView {
-    let cancel = ServerAction::<CancelEmailChange>::new();
+    let cancel = form_action::<CancelEmailChange>();
     let echo = FormEcho::take(FormId::CancelEmailChange);
     let error = form_error(
         move || cancel.value().get(),

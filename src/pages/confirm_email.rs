@@ -17,7 +17,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{form_error, ErrorSummary, SubmitButton},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -59,7 +59,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
 #[component]
 fn ConfirmForm(token: String, asker: String) -> impl IntoView {
     let account = AccountState::expect();
-    let confirm = ServerAction::<ConfirmEmailChange>::new();
+    let confirm = form_action::<ConfirmEmailChange>();
     let echo = FormEcho::take(FormId::ConfirmEmailChange);
     let error = form_error(
         move || confirm.value().get(),

@@ -7,7 +7,7 @@ use crate::{
     api::{recovery::ForgotPassword, FormEcho, FormId},
     components::{
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     validation::Field,
@@ -15,7 +15,7 @@ use crate::{
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let forgot = ServerAction::<ForgotPassword>::new();
+    let forgot = form_action::<ForgotPassword>();
     // Errors and values left by a JavaScript-free submission.
     let echo = FormEcho::take(FormId::ForgotPassword);
     let error = form_error(

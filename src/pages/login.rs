@@ -8,7 +8,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     validation::Field,
@@ -17,7 +17,7 @@ use crate::{
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let account = AccountState::expect();
-    let log_in = ServerAction::<LogIn>::new();
+    let log_in = form_action::<LogIn>();
     // Errors and values left by a JavaScript-free submission.
     let echo = FormEcho::take(FormId::LogIn);
     let error = form_error(

@@ -14,7 +14,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     validation::{check_display_name, Field, DISPLAY_NAME_MAX_CHARS},
@@ -88,7 +88,7 @@ fn ProfileDetails() -> impl IntoView {
 /// Says that the address is not verified yet, and sends the link again.
 #[component]
 fn Unverified() -> impl IntoView {
-    let resend = ServerAction::<ResendVerification>::new();
+    let resend = form_action::<ResendVerification>();
     let echo = FormEcho::take(FormId::ResendVerification);
     let error = form_error(
         move || resend.value().get(),
@@ -150,7 +150,7 @@ fn RecentActivity() -> impl IntoView {
 #[component]
 fn DisplayNameForm(current: String) -> impl IntoView {
     let account = AccountState::expect();
-    let update = ServerAction::<UpdateDisplayName>::new();
+    let update = form_action::<UpdateDisplayName>();
     // Errors and values left by a JavaScript-free submission.
     let echo = FormEcho::take(FormId::DisplayName);
     let typed_problem = RwSignal::new(None::<String>);

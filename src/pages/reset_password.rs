@@ -14,7 +14,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -51,7 +51,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 #[component]
 fn ResetForm(token: String) -> impl IntoView {
     let account = AccountState::expect();
-    let reset = ServerAction::<ResetPassword>::new();
+    let reset = form_action::<ResetPassword>();
     let echo = FormEcho::take(FormId::ResetPassword);
     let error = form_error(
         move || reset.value().get(),

@@ -8,7 +8,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     validation::{Field, DISPLAY_NAME_MAX_CHARS, PASSWORD_MIN_CHARS},
@@ -17,7 +17,7 @@ use crate::{
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let account = AccountState::expect();
-    let sign_up = ServerAction::<SignUp>::new();
+    let sign_up = form_action::<SignUp>();
     // Errors and values left by a JavaScript-free submission.
     let echo = FormEcho::take(FormId::SignUp);
     let error = form_error(

@@ -17,7 +17,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -59,7 +59,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
 #[component]
 fn ConfirmForm(token: String, starts_account: bool) -> impl IntoView {
     let account = AccountState::expect();
-    let verify = ServerAction::<VerifyEmail>::new();
+    let verify = form_action::<VerifyEmail>();
     let echo = FormEcho::take(FormId::VerifyEmail);
     let error = form_error(
         move || verify.value().get(),

@@ -12,7 +12,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
-        form::ServerForm,
+        form::{form_action, FormAction, ServerForm},
     },
     error::AppError,
     validation::{Field, EMAIL_MAX_CHARS},
@@ -21,7 +21,7 @@ use crate::{
 #[component]
 pub(super) fn EmailSection() -> impl IntoView {
     let account = AccountState::expect();
-    let change = ServerAction::<ChangeEmail>::new();
+    let change = form_action::<ChangeEmail>();
     let echo = FormEcho::take(FormId::ChangeEmail);
     let error = form_error(
         move || change.value().get(),
@@ -38,7 +38,7 @@ pub(super) fn EmailSection() -> impl IntoView {
             Pending::refetch();
         }
     });
-    let cancel = ServerAction::<CancelEmailChanges>::new();
+    let cancel = form_action::<CancelEmailChanges>();
     let cancel_echo = FormEcho::take(FormId::CancelEmailChanges);
     let cancel_error = form_error(
         move || cancel.value().get(),
@@ -94,7 +94,7 @@ pub(super) fn EmailSection() -> impl IntoView {
 #[component]
 fn PendingChanges(
     waiting: Vec<PendingEmailChange>,
-    cancel: ServerAction<CancelEmailChanges>,
+    cancel: FormAction<CancelEmailChanges>,
     #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     view! {

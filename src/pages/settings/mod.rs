@@ -22,7 +22,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
-        form::ServerForm,
+        form::{form_action, ServerForm},
         head::PageHead,
     },
     pages::signup::PASSWORD_HINT,
@@ -81,7 +81,7 @@ struct Deleted(RwSignal<bool>);
 
 #[component]
 fn PasswordSection() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
+    let change = form_action::<ChangePassword>();
     let echo = FormEcho::take(FormId::ChangePassword);
     let error = form_error(
         move || change.value().get(),
@@ -125,7 +125,7 @@ fn PasswordSection() -> impl IntoView {
 #[component]
 fn DeleteSection() -> impl IntoView {
     let account = AccountState::expect();
-    let delete = ServerAction::<DeleteAccount>::new();
+    let delete = form_action::<DeleteAccount>();
     let echo = FormEcho::take(FormId::DeleteAccount);
     let error = form_error(
         move || delete.value().get(),

@@ -11,7 +11,7 @@ use crate::{
     },
     components::{
         field::{form_error, ErrorSummary, SubmitButton},
-        form::ServerForm,
+        form::{form_action, ServerForm},
     },
     error::AppError,
     validation::Field,
@@ -69,7 +69,7 @@ fn SessionItem(
     sessions: Sessions,
     status: RwSignal<Option<&'static str>>,
 ) -> impl IntoView {
-    let end = ServerAction::<EndSession>::new();
+    let end = form_action::<EndSession>();
     let error = form_error(move || end.value().get(), echo.map(|echo| echo.error));
     Effect::new(move |_| {
         if let Some(Ok(())) = end.value().get() {
@@ -111,7 +111,7 @@ fn EndOthers(
     sessions: Sessions,
     status: RwSignal<Option<&'static str>>,
 ) -> impl IntoView {
-    let end = ServerAction::<EndOtherSessions>::new();
+    let end = form_action::<EndOtherSessions>();
     let error = form_error(move || end.value().get(), echo.map(|echo| echo.error));
     Effect::new(move |_| {
         if let Some(Ok(_)) = end.value().get() {
