@@ -33,7 +33,7 @@ LAYERS = [
     ("api", ["api/"]),
     ("context", ["context/"]),
     ("accounts", ["accounts/"]),
-    ("error", ["error.rs"]),
+    ("error", ["error/"]),
     ("leaves", ["validation.rs", "page_data.rs", "brand.rs", "time.rs"]),
 ]
 

@@ -48,8 +48,9 @@ impl Field {
     }
 }
 
-/// What is wrong with a field, and so what the user should do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What is wrong with a field, and so what the user should do. Serialized
+/// by serde's derive; read back by `error::wire`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Problem {
     EmailMissing,
     EmailTooLong,

@@ -4,10 +4,12 @@ import { test, expect } from "./fixtures";
 // response, compressed as served, headers included. Raising this number
 // needs a reason in the commit that does it.
 //
-// The product's goal, held since the first load came under it: 200,000 B
-// (about 195 KB today; the bare-framework floor in bench/floor is a 125 KB
-// WASM file alone). The README's "Bundle size" says where the bytes go.
-const BUDGET_BYTES = 200_000;
+// The product's goal: 180,000 B (about 179 KB today; the bare-framework
+// floor in bench/floor is a 125 KB WASM file alone). It was 200,000 B until
+// the router, the forms' actions and the error reader were slimmed down to
+// leave room for the log-in page's next features. The README's "Bundle
+// size" says where the bytes go.
+const BUDGET_BYTES = 180_000;
 
 test("the first load of /login stays within the size budget", async ({ page }) => {
   const transfers: { url: string; bytes: number; encoding: string }[] = [];

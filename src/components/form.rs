@@ -27,6 +27,29 @@ where
     Action::new(|input: &S| S::run_on_client(input.clone()))
 }
 
+/// [`form_action`], and `then` with the answer of each call that succeeds,
+/// before the action's value shows it: what the page does next (update the
+/// signed-in user, go to another page).
+pub fn form_action_then<S>(then: impl Fn(&S::Output) + Send + Sync + 'static) -> FormAction<S>
+where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let then = std::sync::Arc::new(then);
+    Action::new(move |input: &S| {
+        let answer = S::run_on_client(input.clone());
+        let then = then.clone();
+        async move {
+            let answer = answer.await;
+            if let Ok(output) = &answer {
+                then(output);
+            }
+            answer
+        }
+    })
+}
+
 /// A `<form>` that posts to `action`'s server function.
 ///
 /// Until the page has hydrated (or without JavaScript at all) the browser

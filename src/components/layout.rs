@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use super::{
     account::AccountState,
-    form::{form_action, ServerForm},
+    form::{form_action_then, ServerForm},
 };
 use crate::{api::auth::LogOut, brand::SITE_NAME};
 
@@ -64,13 +64,10 @@ fn NavLink(href: &'static str, children: Children) -> impl IntoView {
 #[component]
 fn LogOutButton() -> impl IntoView {
     let account = AccountState::expect();
-    let log_out = form_action::<LogOut>();
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = log_out.value().get() {
-            account.set_user(None);
-            navigate("/", Default::default());
-        }
+    let log_out = form_action_then::<LogOut>(move |()| {
+        account.set_user(None);
+        navigate("/", Default::default());
     });
     view! {
         <ServerForm action=log_out class="inline-form">

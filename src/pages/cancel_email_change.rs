@@ -17,7 +17,7 @@ use crate::{
     },
     components::{
         field::{form_error, ErrorSummary, SubmitButton},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -55,18 +55,15 @@ pub fn CancelEmailChangePage() -> impl IntoView {
 
 #[component]
 fn CancelForm(token: String) -> impl IntoView {
-    let cancel = form_action::<CancelEmailChange>();
+    let navigate = use_navigate();
+    let cancel = form_action_then::<CancelEmailChange>(move |()| {
+        navigate("/cancel-email-change?cancelled=1", Default::default());
+    });
     let echo = FormEcho::take(FormId::CancelEmailChange);
     let error = form_error(
         move || cancel.value().get(),
         echo.as_ref().map(|echo| echo.error.clone()),
     );
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = cancel.value().get() {
-            navigate("/cancel-email-change?cancelled=1", Default::default());
-        }
-    });
     // A memo, so that other errors do not render the form anew.
     let link_dead = Memo::new(move |_| matches!(error.get(), Some(AppError::LinkInvalid)));
     view! {

@@ -17,7 +17,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{form_error, ErrorSummary, SubmitButton},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -59,21 +59,18 @@ pub fn ConfirmEmailPage() -> impl IntoView {
 #[component]
 fn ConfirmForm(token: String, asker: String) -> impl IntoView {
     let account = AccountState::expect();
-    let confirm = form_action::<ConfirmEmailChange>();
+    let navigate = use_navigate();
+    let confirm = form_action_then::<ConfirmEmailChange>(move |profile| {
+        if profile.is_some() {
+            account.set_user(profile.clone());
+        }
+        navigate("/confirm-email?changed=1", Default::default());
+    });
     let echo = FormEcho::take(FormId::ConfirmEmailChange);
     let error = form_error(
         move || confirm.value().get(),
         echo.as_ref().map(|echo| echo.error.clone()),
     );
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(profile)) = confirm.value().get() {
-            if profile.is_some() {
-                account.set_user(profile);
-            }
-            navigate("/confirm-email?changed=1", Default::default());
-        }
-    });
     // A memo, so that other errors do not render the form anew.
     let link_dead = Memo::new(move |_| matches!(error.get(), Some(AppError::LinkInvalid)));
     view! {

@@ -8,7 +8,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
         head::PageHead,
     },
     validation::Field,
@@ -17,13 +17,8 @@ use crate::{
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let account = AccountState::expect();
-    let log_in = form_action::<LogIn>();
     // Errors and values left by a JavaScript-free submission.
     let echo = FormEcho::take(FormId::LogIn);
-    let error = form_error(
-        move || log_in.value().get(),
-        echo.as_ref().map(|echo| echo.error.clone()),
-    );
     let email = echo.as_ref().and_then(|echo| echo.value(Field::Email));
     // Where to go after logging in: `?next=` when it is a path on this site.
     // A post without JavaScript carries it in a hidden field; with
@@ -39,13 +34,15 @@ pub fn LoginPage() -> impl IntoView {
     };
     let hidden_next = next().map(|next| view! { <input type="hidden" name="next" value=next/> });
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(profile)) = log_in.value().get() {
-            account.set_user(Some(profile));
-            let target = next().unwrap_or_else(|| "/profile".to_owned());
-            navigate(&target, Default::default());
-        }
+    let log_in = form_action_then::<LogIn>(move |profile| {
+        account.set_user(Some(profile.clone()));
+        let target = next().unwrap_or_else(|| "/profile".to_owned());
+        navigate(&target, Default::default());
     });
+    let error = form_error(
+        move || log_in.value().get(),
+        echo.as_ref().map(|echo| echo.error.clone()),
+    );
 
     view! {
         <PageHead title="Log in" description="Log in to your account."/>

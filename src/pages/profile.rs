@@ -14,7 +14,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
-        form::{form_action, ServerForm},
+        form::{form_action, form_action_then, ServerForm},
         head::PageHead,
     },
     validation::{check_display_name, Field, DISPLAY_NAME_MAX_CHARS},
@@ -150,16 +150,13 @@ fn RecentActivity() -> impl IntoView {
 #[component]
 fn DisplayNameForm(current: String) -> impl IntoView {
     let account = AccountState::expect();
-    let update = form_action::<UpdateDisplayName>();
     // Errors and values left by a JavaScript-free submission.
     let echo = FormEcho::take(FormId::DisplayName);
     let typed_problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(profile)) = update.value().get() {
-            saved.set(true);
-            account.set_user(Some(profile));
-        }
+    let update = form_action_then::<UpdateDisplayName>(move |profile| {
+        saved.set(true);
+        account.set_user(Some(profile.clone()));
     });
     let error = form_error(
         move || update.value().get(),

@@ -14,7 +14,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -51,19 +51,16 @@ pub fn ResetPasswordPage() -> impl IntoView {
 #[component]
 fn ResetForm(token: String) -> impl IntoView {
     let account = AccountState::expect();
-    let reset = form_action::<ResetPassword>();
+    let navigate = use_navigate();
+    let reset = form_action_then::<ResetPassword>(move |profile| {
+        account.set_user(Some(profile.clone()));
+        navigate("/profile", Default::default());
+    });
     let echo = FormEcho::take(FormId::ResetPassword);
     let error = form_error(
         move || reset.value().get(),
         echo.as_ref().map(|echo| echo.error.clone()),
     );
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(profile)) = reset.value().get() {
-            account.set_user(Some(profile));
-            navigate("/profile", Default::default());
-        }
-    });
     // A memo, so that other errors do not render the form anew.
     let link_dead = Memo::new(move |_| matches!(error.get(), Some(AppError::LinkInvalid)));
     view! {

@@ -8,7 +8,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
         head::PageHead,
     },
     validation::{Field, DISPLAY_NAME_MAX_CHARS, PASSWORD_MIN_CHARS},
@@ -17,7 +17,14 @@ use crate::{
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let account = AccountState::expect();
-    let sign_up = form_action::<SignUp>();
+    let navigate = use_navigate();
+    let sign_up = form_action_then::<SignUp>(move |answer| {
+        // `None`: verify-first sign-up, a link is on its way.
+        if let Some(profile) = answer {
+            account.set_user(Some(profile.clone()));
+            navigate("/profile", Default::default());
+        }
+    });
     // Errors and values left by a JavaScript-free submission.
     let echo = FormEcho::take(FormId::SignUp);
     let error = form_error(
@@ -28,13 +35,6 @@ pub fn SignupPage() -> impl IntoView {
     let display_name = echo
         .as_ref()
         .and_then(|echo| echo.value(Field::DisplayName));
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(Some(profile))) = sign_up.value().get() {
-            account.set_user(Some(profile));
-            navigate("/profile", Default::default());
-        }
-    });
     // Verify-first sign-up: a link is on its way (`?check=1` after a post
     // without JavaScript).
     let checked_before = use_query_map().with_untracked(|query| query.get("check").is_some());

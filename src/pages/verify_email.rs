@@ -17,7 +17,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -59,21 +59,18 @@ pub fn VerifyEmailPage() -> impl IntoView {
 #[component]
 fn ConfirmForm(token: String, starts_account: bool) -> impl IntoView {
     let account = AccountState::expect();
-    let verify = form_action::<VerifyEmail>();
+    let navigate = use_navigate();
+    let verify = form_action_then::<VerifyEmail>(move |profile| {
+        if profile.is_some() {
+            account.set_user(profile.clone());
+        }
+        navigate("/verify-email?verified=1", Default::default());
+    });
     let echo = FormEcho::take(FormId::VerifyEmail);
     let error = form_error(
         move || verify.value().get(),
         echo.as_ref().map(|echo| echo.error.clone()),
     );
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(profile)) = verify.value().get() {
-            if profile.is_some() {
-                account.set_user(profile);
-            }
-            navigate("/verify-email?verified=1", Default::default());
-        }
-    });
     // A memo, so that other errors do not render the form anew.
     let link_dead = Memo::new(move |_| matches!(error.get(), Some(AppError::LinkInvalid)));
     // A link that starts an account asks for the password chosen at

@@ -12,7 +12,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
-        form::{form_action, FormAction, ServerForm},
+        form::{form_action_then, FormAction, ServerForm},
     },
     error::AppError,
     validation::{Field, EMAIL_MAX_CHARS},
@@ -21,7 +21,8 @@ use crate::{
 #[component]
 pub(super) fn EmailSection() -> impl IntoView {
     let account = AccountState::expect();
-    let change = form_action::<ChangeEmail>();
+    let pending = Pending::expect();
+    let change = form_action_then::<ChangeEmail>(move |()| pending.refetch());
     let echo = FormEcho::take(FormId::ChangeEmail);
     let error = form_error(
         move || change.value().get(),
@@ -33,12 +34,7 @@ pub(super) fn EmailSection() -> impl IntoView {
         matches!(change.value().get(), Some(Ok(())))
             || (sent_before && change.value().with(Option::is_none))
     };
-    Effect::new(move |_| {
-        if let Some(Ok(())) = change.value().get() {
-            Pending::refetch();
-        }
-    });
-    let cancel = form_action::<CancelEmailChanges>();
+    let cancel = form_action_then::<CancelEmailChanges>(move |()| pending.refetch());
     let cancel_echo = FormEcho::take(FormId::CancelEmailChanges);
     let cancel_error = form_error(
         move || cancel.value().get(),
@@ -49,12 +45,6 @@ pub(super) fn EmailSection() -> impl IntoView {
         matches!(cancel.value().get(), Some(Ok(())))
             || (cancelled_before && cancel.value().with(Option::is_none))
     };
-    Effect::new(move |_| {
-        if let Some(Ok(())) = cancel.value().get() {
-            Pending::refetch();
-        }
-    });
-    let pending = expect_context::<Pending>().0;
     view! {
         <h2 id="email">"Email address"</h2>
         <p class="form-status" role="status">
@@ -62,7 +52,7 @@ pub(super) fn EmailSection() -> impl IntoView {
         </p>
         <Transition>
             {move || Suspend::new(async move {
-                let waiting = pending.await.unwrap_or_default();
+                let waiting = pending.0.await.unwrap_or_default();
                 (!waiting.is_empty()).then(|| view! {
                     <PendingChanges waiting cancel error=cancel_error/>
                 })

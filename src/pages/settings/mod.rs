@@ -22,7 +22,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
         head::PageHead,
     },
     pages::signup::PASSWORD_HINT,
@@ -81,17 +81,13 @@ struct Deleted(RwSignal<bool>);
 
 #[component]
 fn PasswordSection() -> impl IntoView {
-    let change = form_action::<ChangePassword>();
+    let pending = Pending::expect();
+    let change = form_action_then::<ChangePassword>(move |()| pending.refetch());
     let echo = FormEcho::take(FormId::ChangePassword);
     let error = form_error(
         move || change.value().get(),
         echo.as_ref().map(|echo| echo.error.clone()),
     );
-    Effect::new(move |_| {
-        if let Some(Ok(())) = change.value().get() {
-            Pending::refetch();
-        }
-    });
     let changed_before = returned_with("changed").is_some();
     let changed = move || {
         matches!(change.value().get(), Some(Ok(())))
@@ -125,7 +121,13 @@ fn PasswordSection() -> impl IntoView {
 #[component]
 fn DeleteSection() -> impl IntoView {
     let account = AccountState::expect();
-    let delete = form_action::<DeleteAccount>();
+    let navigate = use_navigate();
+    let deleted = expect_context::<Deleted>().0;
+    let delete = form_action_then::<DeleteAccount>(move |()| {
+        deleted.set(true);
+        account.set_user(None);
+        navigate("/?deleted=1", Default::default());
+    });
     let echo = FormEcho::take(FormId::DeleteAccount);
     let error = form_error(
         move || delete.value().get(),
@@ -134,14 +136,6 @@ fn DeleteSection() -> impl IntoView {
     let typed = echo
         .as_ref()
         .and_then(|echo| echo.value(Field::ConfirmEmail));
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            expect_context::<Deleted>().0.set(true);
-            account.set_user(None);
-            navigate("/?deleted=1", Default::default());
-        }
-    });
     let email = account.detail(|profile| &profile.email);
     view! {
         <h2 id="delete">"Delete your account"</h2>

@@ -20,8 +20,14 @@ impl Pending {
         provide_context(Self(Resource::new(|| (), |_| pending_email_changes())));
     }
 
-    pub(super) fn refetch() {
-        expect_context::<Self>().0.refetch();
+    pub(super) fn expect() -> Self {
+        expect_context::<Self>()
+    }
+
+    /// Loads them again: asking for a change, cancelling, ending sessions
+    /// and changing the password each change the list.
+    pub(super) fn refetch(self) {
+        self.0.refetch();
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
     },
     components::{
         field::{form_error, ErrorSummary, SubmitButton},
-        form::{form_action, ServerForm},
+        form::{form_action_then, ServerForm},
     },
     error::AppError,
     validation::Field,
@@ -69,15 +69,13 @@ fn SessionItem(
     sessions: Sessions,
     status: RwSignal<Option<&'static str>>,
 ) -> impl IntoView {
-    let end = form_action::<EndSession>();
-    let error = form_error(move || end.value().get(), echo.map(|echo| echo.error));
-    Effect::new(move |_| {
-        if let Some(Ok(())) = end.value().get() {
-            status.set(Some("That browser was signed out."));
-            sessions.refetch();
-            Pending::refetch();
-        }
+    let pending = Pending::expect();
+    let end = form_action_then::<EndSession>(move |()| {
+        status.set(Some("That browser was signed out."));
+        sessions.refetch();
+        pending.refetch();
     });
+    let error = form_error(move || end.value().get(), echo.map(|echo| echo.error));
     let label = format!("Sign out {}", session.device);
     view! {
         <li>
@@ -111,15 +109,13 @@ fn EndOthers(
     sessions: Sessions,
     status: RwSignal<Option<&'static str>>,
 ) -> impl IntoView {
-    let end = form_action::<EndOtherSessions>();
-    let error = form_error(move || end.value().get(), echo.map(|echo| echo.error));
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = end.value().get() {
-            status.set(Some("Every other browser was signed out."));
-            sessions.refetch();
-            Pending::refetch();
-        }
+    let pending = Pending::expect();
+    let end = form_action_then::<EndOtherSessions>(move |_| {
+        status.set(Some("Every other browser was signed out."));
+        sessions.refetch();
+        pending.refetch();
     });
+    let error = form_error(move || end.value().get(), echo.map(|echo| echo.error));
     view! {
         <ServerForm action=end class="card form">
             <ErrorSummary error/>

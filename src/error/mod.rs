@@ -10,11 +10,14 @@ use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::validation::{Field, Problem};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+mod wire;
+
+/// Serialized by serde's derive; read back by `wire`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum AppError {
     /// One or more fields need fixing (422; 409 when the email is taken).
     Invalid(Vec<Problem>),
