@@ -65,7 +65,8 @@ CEILING_TARGET := $(HOME)/.cache/leptos-accounts/ceiling
 
 # Server benchmark (bench/run.sh) against the ceiling (bench/ceiling), the
 # cost of one log-in (bench/login.sh), the bundle sizes against the floor
-# (bench/bundle.sh, bench/floor), and the browser benchmark (end2end/bench:
+# (bench/bundle.sh, bench/floor), /login in islands mode against the product
+# (bench/islands.sh, bench/login-islands), and the browser benchmark (end2end/bench:
 # time to hydrated and bytes per file, unthrottled and on a throttled slow
 # phone). Not part of `make test`.
 bench: tools build-release
@@ -76,6 +77,7 @@ bench: tools build-release
 	APP_BIN="$(SERVER_BIN)" bash bench/login.sh
 	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" python3 bench/mail.py
 	APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" FLOOR_TARGET="$(HOME)/.cache/leptos-accounts/floor" bash bench/bundle.sh
+	APP_BIN="$(SERVER_BIN)" ISLANDS_TARGET="$(HOME)/.cache/leptos-accounts/login-islands" bash bench/islands.sh
 	cd end2end && APP_BIN="$(SERVER_BIN)" APP_SITE_ROOT="$(SITE_ROOT)" npx playwright test --config bench.config.ts
 
 # The README's screenshots, taken from the release server in Chromium.
