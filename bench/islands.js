@@ -64,7 +64,6 @@ async function measure(browser, base) {
   await browser.close();
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
   console.log(`${"/login, first load in Chromium (bodies, brotli)".padEnd(52)} ${"product".padStart(10)} ${"islands".padStart(10)}`);
-  const urls = new Set([...result.product.files, ...result.islands.files].map((f) => f.url.replace(/\.[\w-]{22}\./, ".")));
   for (const kind of ["html", "css", "js", "wasm"]) {
     const sum = (files) => files
       .filter((f) => (kind === "html" ? !/\.\w+$/.test(f.url) : f.url.endsWith(`.${kind}`)))
@@ -75,5 +74,4 @@ async function measure(browser, base) {
   const yes = (value) => (value ? "yes" : "no");
   console.log(`${"/ -> /login by link keeps the document".padEnd(52)} ${yes(result.product.navigation_keeps_document).padStart(10)} ${yes(result.islands.navigation_keeps_document).padStart(10)}`);
   console.log(`${"the form works after that navigation".padEnd(52)} ${yes(result.product.form_works_after_navigation).padStart(10)} ${yes(result.islands.form_works_after_navigation).padStart(10)}`);
-  void urls;
 })().catch((error) => { console.error(error); process.exit(1); });
