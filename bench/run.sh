@@ -47,16 +47,22 @@ start() {
   echo "server did not start:" >&2; cat "$log" >&2; exit 1
 }
 
-# wrk with latency percentiles; prints "req/s p50_ms p99_ms non2xx".
-measure() {
-  wrk --latency "$@" | awk '
+# Reads wrk's report: req/s, p50 and p99 in ms, non-2xx answers, requests.
+summary() {
+  awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 }
+    / requests in / { n = $1 }
     /^ +50%/ { p50 = ms($2) }
     /^ +99%/ { p99 = ms($2) }
     /Non-2xx/ { bad = $4 }
     /non-200 answers/ { bad = $3 }
-    END { printf "%s %.3f %.3f %d\n", rps, p50, p99, bad + 0 }'
+    END { printf "%s %.3f %.3f %d %d\n", rps, p50, p99, bad + 0, n }'
+}
+
+# One wrk run: req/s, p50 ms, p99 ms, non-2xx.
+measure() {
+  wrk --latency "$@" | summary | cut -d' ' -f1-4
 }
 
 # The CPU time a process has used, in clock ticks (user + system).
@@ -67,18 +73,12 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # request logging costs beside req/s (wrk shares the machine's CPUs).
 measure_cpu() {
   local pid=$1; shift
-  local before after
+  local before after rps p50 p99 bad requests
   before=$(cpu_ticks "$pid")
-  wrk --latency "$@" >"$work/wrk.txt"
+  read -r rps p50 p99 bad requests < <(wrk --latency "$@" | summary)
   after=$(cpu_ticks "$pid")
-  awk -v ticks="$((after - before))" -v hz="$(getconf CLK_TCK)" '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /Requests\/sec/ { rps = $2 }
-    / requests in / { n = $1 }
-    /^ +50%/ { p50 = ms($2) }
-    /^ +99%/ { p99 = ms($2) }
-    /Non-2xx/ { bad = $4 }
-    END { printf "%s %.3f %.3f %d %.1f\n", rps, p50, p99, bad + 0, ticks / hz * 1e6 / n }' "$work/wrk.txt"
+  awk -v ticks="$((after - before))" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    -v row="$rps $p50 $p99 $bad" 'BEGIN { printf "%s %.1f\n", row, ticks / hz * 1e6 / n }'
 }
 
 echo "preparing: $users users, $duration s per run, $(nproc) CPUs"
