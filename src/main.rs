@@ -33,20 +33,22 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!("configuration: {error}");
-            return std::process::ExitCode::FAILURE;
-        }
+    let served = match Config::from_env() {
+        Ok(config) => server::serve(config)
+            .await
+            .map_err(|error| error.to_string()),
+        Err(error) => Err(format!("configuration: {error}")),
     };
-    match server::serve(config).await {
+    let code = match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    // Request lines still waiting for their batch.
+    server::telemetry::flush();
+    code
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -197,9 +197,16 @@ pub async fn record(db: &AnyPool, event: Event, user_id: Option<i64>, client: &C
 }
 
 /// The latest `limit` events of a user, newest first.
+///
+/// Every signed-in page reads these. SQLite plans a bare `LIMIT $2` with
+/// the value bound at the time and so compiles the statement again each
+/// time the value is bound, even to the same number; behind a cast the
+/// limit is read when the statement runs, and the compiled statement is
+/// kept.
 pub async fn recent(db: &AnyPool, user_id: i64, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as::<_, Entry>(
-        "SELECT at, kind, ip, user_agent, actor FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT at, kind, ip, user_agent, actor FROM audit_events WHERE user_id = $1 \
+         ORDER BY id DESC LIMIT CAST($2 AS BIGINT)",
     )
     .bind(user_id)
     .bind(limit)

@@ -342,15 +342,22 @@ http {{
     request_id = next((value for name, value in headers.items() if name.lower() == "x-request-id"), "")
     check(status == 200 and re.fullmatch(r"[0-9a-f]{32}", request_id) is not None,
           f"nginx's request id comes back in X-Request-Id: {request_id!r}")
-    time.sleep(0.2)  # nginx writes its access log line after the answer
+    # nginx writes its access log line after the answer; an instance writes
+    # its request lines in batches, within 100 ms.
+    def logged_lines():
+        return [
+            json.loads(line)
+            for instance in instances
+            for line in instance.log_path.read_text().splitlines()
+            if request_id in line
+        ]
+    deadline = time.monotonic() + 3
+    while not logged_lines() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # and a second line, were there one, would show by now
     access_log = (work / "nginx-access.log").read_text()
     check(f'{request_id} 200 "GET /login' in access_log, "nginx logs the same request id")
-    logged = [
-        json.loads(line)
-        for instance in instances
-        for line in instance.log_path.read_text().splitlines()
-        if request_id in line
-    ]
+    logged = logged_lines()
     check(len(logged) == 1 and logged[0].get("route") == "/login" and logged[0].get("request_id") == request_id,
           f"one instance logs the request, as JSON, under nginx's id: {logged}")
 

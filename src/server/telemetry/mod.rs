@@ -8,10 +8,15 @@
 //!
 //! Log lines name a request by its route pattern (`/reset-password`), never
 //! its query string: links carry their token there.
+//!
+//! The server's request lines go out in batches ([`batch`]).
+
+mod batch;
 
 use std::{
-    io::IsTerminal,
+    io::{self, IsTerminal},
     net::{IpAddr, SocketAddr},
+    sync::atomic::{AtomicBool, Ordering},
     time::Instant,
 };
 
@@ -22,8 +27,12 @@ use axum::{
     response::Response,
 };
 use tracing::Instrument;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::{
+    filter::Targets, fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer, Registry,
+};
 
+pub use self::batch::flush;
+use self::batch::{start_batching, BatchedStdout, REQUEST_LINES};
 use super::{metrics as server_metrics, AppState};
 
 /// The header that carries a request's id.
@@ -67,34 +76,63 @@ pub enum LogTarget {
 }
 
 /// Sends `tracing` output to `target` in `format`, filtered by `RUST_LOG`
-/// (else `default_filter`).
+/// (else `default_filter`). On stdout, the server's, request lines go out
+/// in batches (see the module's comment); call [`flush`] before exiting.
 pub fn init(format: LogFormat, target: LogTarget, default_filter: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match (format, target) {
-        (LogFormat::Text, LogTarget::Stdout) => {
-            builder.with_ansi(std::io::stdout().is_terminal()).init()
-        }
-        (LogFormat::Text, LogTarget::Stderr) => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .with_writer(std::io::stderr)
-            .init(),
-        (LogFormat::Json, LogTarget::Stdout) => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
-        (LogFormat::Json, LogTarget::Stderr) => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_writer(std::io::stderr)
-            .init(),
+    if target == LogTarget::Stdout {
+        start_batching();
+    }
+    JSON_LINES.store(format == LogFormat::Json, Ordering::Relaxed);
+    let subscriber = tracing_subscriber::registry().with(filter(default_filter));
+    let output = match (format, target) {
+        (LogFormat::Text, LogTarget::Stdout) => fmt::layer()
+            .with_ansi(io::stdout().is_terminal())
+            .with_writer(BatchedStdout)
+            .boxed(),
+        (LogFormat::Text, LogTarget::Stderr) => fmt::layer()
+            .with_ansi(io::stderr().is_terminal())
+            .with_writer(io::stderr)
+            .boxed(),
+        (LogFormat::Json, LogTarget::Stdout) => json_layer().with_writer(BatchedStdout).boxed(),
+        (LogFormat::Json, LogTarget::Stderr) => json_layer().with_writer(io::stderr).boxed(),
+    };
+    subscriber.with(output).init();
+}
+
+/// One JSON object per line, with the request's fields at the top level.
+fn json_layer<S>() -> fmt::Layer<S, fmt::format::JsonFields, fmt::format::Format<fmt::format::Json>>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+}
+
+/// What `RUST_LOG` (else `default`) lets through. A list of targets and
+/// levels, which it nearly always is, becomes a [`Targets`] filter, which
+/// costs nothing per span; span and field directives need an
+/// [`EnvFilter`], which consults a table shared by every thread each time
+/// a request's span is entered or left. A value that is neither is
+/// ignored, as before.
+fn filter(default: &str) -> Box<dyn Layer<Registry> + Send + Sync> {
+    let wanted = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|value| !value.trim().is_empty());
+    let spec = wanted.as_deref().unwrap_or(default);
+    match spec.parse::<Targets>() {
+        Ok(targets) => targets.boxed(),
+        Err(_) => EnvFilter::try_new(spec)
+            .unwrap_or_else(|_| EnvFilter::new(default))
+            .boxed(),
     }
 }
+
+/// Whether lines are JSON, whose request line carries every field apart;
+/// a text line says them once, in its message.
+static JSON_LINES: AtomicBool = AtomicBool::new(false);
 
 /// The route a response was served by, as the router matched it.
 #[derive(Clone, Debug)]
@@ -118,8 +156,6 @@ pub async fn remember_route(request: Request, next: Next) -> Response {
 pub async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let id = request_id(&request, &state.config.trusted_proxies);
     let method = request.method().clone();
-    // Site files and unknown paths have no route; their path is logged,
-    // without the query string.
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id);
@@ -135,30 +171,35 @@ pub async fn log_request(State(state): State<AppState>, request: Request, next: 
         response.headers_mut().insert(REQUEST_ID, value);
     }
     let millis = elapsed.as_secs_f64() * 1000.0;
-    match &route {
-        Some(route) => tracing::info!(
-            target: "http",
+    let status = status.as_u16();
+    // Site files and unknown paths have no route: their path is logged,
+    // without the query string.
+    let matched = route.is_some();
+    let route = route.unwrap_or_else(|| path.chars().take(200).collect());
+    match (JSON_LINES.load(Ordering::Relaxed), matched) {
+        (true, true) => tracing::info!(
+            target: REQUEST_LINES,
             request_id = %id,
             method = %method,
             route = %route,
-            status = status.as_u16(),
+            status,
             ms = millis,
-            "{method} {route} {} {millis:.1}ms",
-            status.as_u16(),
+            "{method} {route} {status} {millis:.1}ms",
         ),
-        None => {
-            let path: String = path.chars().take(200).collect();
-            tracing::info!(
-                target: "http",
-                request_id = %id,
-                method = %method,
-                path = %path,
-                status = status.as_u16(),
-                ms = millis,
-                "{method} {path} {} {millis:.1}ms",
-                status.as_u16(),
-            );
-        }
+        (true, false) => tracing::info!(
+            target: REQUEST_LINES,
+            request_id = %id,
+            method = %method,
+            path = %route,
+            status,
+            ms = millis,
+            "{method} {route} {status} {millis:.1}ms",
+        ),
+        (false, _) => tracing::info!(
+            target: REQUEST_LINES,
+            request_id = %id,
+            "{method} {route} {status} {millis:.1}ms",
+        ),
     }
     response
 }
