@@ -36,3 +36,31 @@ pids+=($!)
 islands=$(address "$work/islands.log")
 product=$(address "$work/product.log")
 node bench/islands.js "$results/islands.json" "$product" "$islands"
+
+# The framework's own cost per page, beside the product's: the islands
+# server answers with Leptos alone (no middleware, no logging, no session
+# lookup), the product with everything (logging off, as above). wrk runs
+# alternate, three of each; the medians are printed and written beside
+# the first-load figures.
+if command -v wrk >/dev/null; then
+  median() { sort -n | sed -n 2p; }
+  rps() { wrk -t2 -c64 -d"${ISLANDS_SECONDS:-4}"s "$1" | awk '/Requests\/sec/ { print $2 }'; }
+  leptos_runs=() product_runs=()
+  for _ in 1 2 3; do
+    leptos_runs+=("$(rps "$islands/")")
+    product_runs+=("$(rps "$product/")")
+  done
+  leptos_rps=$(printf '%s\n' "${leptos_runs[@]}" | median)
+  product_rps=$(printf '%s\n' "${product_runs[@]}" | median)
+  printf 'GET / req/s (medians of 3): Leptos alone (islands page, %s B) %s, the product (%s B) %s\n' \
+    "$(curl -fs "$islands/" | wc -c)" "$leptos_rps" "$(curl -fs "$product/" | wc -c)" "$product_rps"
+  python3 - "$results/islands.json" "$leptos_rps" "$product_rps" <<'PY'
+import json, sys
+path, leptos, product = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+with open(path) as f:
+    results = json.load(f)
+results["get_home_requests_per_second"] = {"leptos_alone": leptos, "product": product}
+with open(path, "w") as f:
+    json.dump(results, f, indent=2)
+PY
+fi
