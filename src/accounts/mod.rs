@@ -28,6 +28,7 @@ pub mod letters;
 pub mod limits;
 pub mod links;
 pub mod login;
+mod lookup;
 pub mod mail;
 pub mod operator;
 pub mod password;

@@ -1,12 +1,10 @@
-//! Sessions: starting one at sign-in, finding the user of a request's
-//! session, ending one or all but this one, and listing them for the
-//! settings page.
+//! Sessions: starting one at sign-in, ending one or all but this one, and
+//! listing them for the settings page. Finding a request's session is
+//! [`super::lookup`].
 //!
 //! A session's token is random and kept only as a digest ([`super::token`]);
 //! a session ends after [`SessionPolicy::idle_timeout`] without a request
 //! or [`SessionPolicy::lifetime`] after log-in, whichever comes first.
-
-use sqlx::FromRow;
 
 use super::{
     audit, links, sql::internal, Accounts, Browser, Client, Current, Event, NewSession, Renewed,
@@ -26,50 +24,6 @@ impl Accounts {
             .await
             .map_err(|error| internal("delete session", error))?;
         Ok(())
-    }
-
-    /// The user a session token belongs to, if the session is still live.
-    pub async fn user_for_session(
-        &self,
-        token: &SessionToken,
-    ) -> Result<Option<Current>, AppError> {
-        let now = now();
-        let idle_cutoff = now - secs(self.sessions.idle_timeout);
-        let row = sqlx::query_as::<_, LiveSession>(
-            "SELECT s.id AS session_id, s.last_seen_at, s.authenticated_at, u.id, u.email, \
-             u.display_name, \
-             u.created_at, u.email_verified_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
-        )
-        .bind(token.digest())
-        .bind(now)
-        .bind(idle_cutoff)
-        .fetch_optional(&self.db)
-        .await
-        .map_err(|error| internal("find session", error))?;
-        let Some(LiveSession {
-            session_id,
-            last_seen_at,
-            authenticated_at,
-            user,
-        }) = row
-        else {
-            return Ok(None);
-        };
-        if now - last_seen_at >= TOUCH_INTERVAL_SECS {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(session_id)
-                .execute(&self.db)
-                .await
-                .map_err(|error| internal("touch session", error))?;
-        }
-        Ok(Some(Current {
-            user,
-            session_id,
-            authenticated_at,
-        }))
     }
 
     /// Starts a session for `user` in `browser`: ends the session its
@@ -267,20 +221,6 @@ impl Accounts {
         Ok((ended.rows_affected(), sudo.renewed))
     }
 }
-
-/// A live session and its user, as one query finds them.
-#[derive(FromRow)]
-struct LiveSession {
-    session_id: i64,
-    last_seen_at: i64,
-    authenticated_at: i64,
-    #[sqlx(flatten)]
-    user: User,
-}
-
-/// How often at most a session's `last_seen_at` is written, so that page
-/// views do not each cost a database write.
-const TOUCH_INTERVAL_SECS: i64 = 60;
 
 /// One of the account's live sessions, as the settings page lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]

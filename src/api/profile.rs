@@ -53,7 +53,10 @@ pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
     use crate::context::request;
 
     let user = request::current_user().ok_or(AppError::NotSignedIn)?;
-    let entries = request::accounts()?.recent_activity(user.id).await?;
+    let entries = match request::activity_alongside() {
+        Some(entries) => entries,
+        None => request::accounts()?.recent_activity(user.id).await?,
+    };
     Ok(entries
         .into_iter()
         .map(|entry| {

@@ -12,7 +12,9 @@ use leptos_axum::ResponseOptions;
 
 use super::AppState;
 use crate::{
-    accounts::{device, Accounts, Browser, Client, Current, NewSession, SessionToken, User},
+    accounts::{
+        audit::Entry, device, Accounts, Browser, Client, Current, NewSession, SessionToken, User,
+    },
     error::AppError,
 };
 
@@ -20,6 +22,20 @@ use crate::{
 /// request's extensions by `server::middleware::resolve_session`.
 #[derive(Clone, Debug, Default)]
 pub struct CurrentUser(pub Option<Current>);
+
+/// The signed-in user's latest security events, when the session lookup
+/// brought them along for a page that shows them
+/// (`server::middleware::resolve_session`).
+#[derive(Clone, Debug)]
+pub struct ActivityAlongside(pub Vec<Entry>);
+
+/// [`ActivityAlongside`] for this request, if its session lookup read it.
+pub fn activity_alongside() -> Option<Vec<Entry>> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<ActivityAlongside>()
+        .map(|activity| activity.0.clone())
+}
 
 /// Cookie names. With an https origin they carry the `__Host-` prefix, which
 /// browsers accept only with `Secure`, `Path=/` and no `Domain`: no other

@@ -15,13 +15,23 @@ use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use super::AppState;
 use crate::{
     accounts::{Client, SessionToken},
+    api::profile::RecentActivity,
     api::safe_next,
-    context::request::{encode_query, read_cookie, session_cookie_name, CurrentUser},
+    context::request::{
+        encode_query, read_cookie, session_cookie_name, ActivityAlongside, CurrentUser,
+    },
     error::AppError,
 };
 
 /// Pages only a signed-in user may see.
 pub const PERSONAL_PAGES: [&str; 2] = ["/profile", "/settings"];
+
+/// What shows the user's recent activity: the profile page, and the
+/// server function it reads it through after in-app navigation. Their
+/// session lookup reads the activity in the same query.
+fn shows_activity(path: &str) -> bool {
+    path == "/profile" || path == <RecentActivity as leptos::server_fn::ServerFn>::PATH
+}
 
 /// Resolves the session cookie to a user once per request and hands it to
 /// pages and server functions through the request's extensions. An
@@ -46,15 +56,24 @@ pub async fn resolve_session(
     }
     let cookie_name = session_cookie_name(state.config.secure_cookies());
     let token = read_cookie(request.headers(), cookie_name).and_then(SessionToken::parse);
-    let user = match token {
-        // An unreadable database makes the visitor anonymous for this
-        // request; the accounts module has logged why.
-        Some(token) => state
-            .accounts
-            .user_for_session(&token)
-            .await
-            .unwrap_or(None),
-        None => None,
+    // An unreadable database makes the visitor anonymous for this request;
+    // the accounts module has logged why.
+    let (user, activity) = match token {
+        Some(token) if shows_activity(request.uri().path()) => {
+            match state.accounts.user_and_activity_for_session(&token).await {
+                Ok(Some((user, activity))) => (Some(user), Some(activity)),
+                Ok(None) | Err(_) => (None, None),
+            }
+        }
+        Some(token) => (
+            state
+                .accounts
+                .user_for_session(&token)
+                .await
+                .unwrap_or(None),
+            None,
+        ),
+        None => (None, None),
     };
 
     let path = request.uri().path();
@@ -73,6 +92,9 @@ pub async fn resolve_session(
 
     let client = client(&request, &state.config.trusted_proxies);
     request.extensions_mut().insert(CurrentUser(user));
+    if let Some(activity) = activity {
+        request.extensions_mut().insert(ActivityAlongside(activity));
+    }
     request.extensions_mut().insert(client);
     next.run(request).await
 }

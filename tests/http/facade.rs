@@ -4,6 +4,7 @@
 
 use leptos_accounts::{
     accounts::{
+        audit::Entry,
         links::Purpose,
         mail::{Letters, Outbox},
         Accounts, Browser, Client, Current, DeviceKeys, PasswordHasher, RateLimits, SessionPolicy,
@@ -215,6 +216,79 @@ async fn sessions_are_listed_per_account_and_end_for_good() {
     assert_eq!(domain.session_of(&here.session.token).await, None);
     let forged = SessionToken::generate();
     assert_eq!(domain.session_of(&forged).await, None);
+}
+
+/// Who acted when, from where and with what, for comparing events.
+fn lines(entries: &[Entry]) -> Vec<(i64, &str, &str, &str, &str)> {
+    entries
+        .iter()
+        .map(|entry| {
+            let Entry {
+                at,
+                kind,
+                ip,
+                user_agent,
+                actor,
+            } = entry;
+            (
+                *at,
+                kind.as_str(),
+                ip.as_str(),
+                user_agent.as_str(),
+                actor.as_str(),
+            )
+        })
+        .collect()
+}
+
+/// The profile page reads the session and the latest events in one
+/// query: the same answer as the two reads apart, only the ten newest
+/// events and newest first, never another account's, and nothing for an
+/// ended or unknown session.
+#[tokio::test]
+async fn the_session_with_its_activity_is_the_session_and_the_activity_read_apart() {
+    let domain = Domain::new().await;
+    let ada = domain.sign_up("ada@example.com").await;
+    let grace = domain.sign_up("grace@example.com").await;
+    for _ in 0..11 {
+        domain.log_in("ada@example.com", PASSWORD).await.unwrap();
+    }
+
+    for (token, events) in [(&ada.session.token, 10), (&grace.session.token, 1)] {
+        let (current, activity) = domain
+            .accounts
+            .user_and_activity_for_session(token)
+            .await
+            .expect("look-up")
+            .expect("a live session");
+        assert_eq!(Some(&current), domain.session_of(token).await.as_ref());
+        let apart = domain
+            .accounts
+            .recent_activity(current.user.id)
+            .await
+            .unwrap();
+        assert_eq!(lines(&activity), lines(&apart));
+        assert_eq!(activity.len(), events);
+    }
+    let ada_activity = domain
+        .accounts
+        .user_and_activity_for_session(&ada.session.token)
+        .await
+        .unwrap()
+        .unwrap()
+        .1;
+    assert!(ada_activity.iter().all(|entry| entry.kind == "log_in"));
+    assert!(ada_activity.windows(2).all(|pair| pair[0].at >= pair[1].at));
+
+    domain.accounts.log_out(&ada.session.token).await.unwrap();
+    for token in [&ada.session.token, &SessionToken::generate()] {
+        let found = domain
+            .accounts
+            .user_and_activity_for_session(token)
+            .await
+            .expect("look-up");
+        assert!(found.is_none(), "an ended or unknown session finds nothing");
+    }
 }
 
 #[tokio::test]
