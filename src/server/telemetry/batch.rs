@@ -20,8 +20,8 @@ use tracing_subscriber::fmt::MakeWriter;
 /// The target of the one line each request is logged with.
 pub(super) const REQUEST_LINES: &str = "http";
 
-/// Writes out the request lines still waiting. The server calls it as it
-/// exits; a panic calls it too.
+/// Writes out the request lines still waiting: the server calls it as it
+/// exits.
 pub fn flush() {
     STDOUT.write_pending();
 }
@@ -56,16 +56,24 @@ impl Batched {
         }
     }
 
-    /// Writes out whatever waits. Gives up rather than wait when the lines
-    /// are being written, so that a panic there cannot hang its own hook.
+    /// Writes out whatever waits, once the lines being added are in.
     fn write_pending(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if !pending.is_empty() {
+            // Nowhere is left to report a failed write of the log.
+            let _ = self.write_out(&mut pending);
+        }
+    }
+
+    /// [`Self::write_pending`], unless the lines are being written at this
+    /// moment: a panic while writing them must not hang its own hook.
+    fn write_pending_unless_busy(&self) {
         let mut pending = match self.pending.try_lock() {
             Ok(pending) => pending,
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
         if !pending.is_empty() {
-            // Nowhere is left to report a failed write of the log.
             let _ = self.write_out(&mut pending);
         }
     }
@@ -98,7 +106,7 @@ pub(super) fn start_batching() {
     }
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        flush();
+        STDOUT.write_pending_unless_busy();
         report(info);
     }));
 }
@@ -187,6 +195,17 @@ mod tests {
             [b"GET / 200\n".to_vec()],
             "the timer writes what waits, once"
         );
+
+        batched.append(b"GET / 200\n", false).unwrap();
+        let busy = batched.pending.lock().unwrap();
+        batched.write_pending_unless_busy();
+        drop(busy);
+        assert!(
+            WRITTEN.lock().unwrap().is_empty(),
+            "a panic's flush does not wait for the lines being written"
+        );
+        batched.write_pending();
+        assert_eq!(WRITTEN.lock().unwrap().len(), 1);
     }
 
     /// Records, for each event, whether it may wait for a batch.

@@ -28,7 +28,11 @@ use axum::{
 };
 use tracing::Instrument;
 use tracing_subscriber::{
-    filter::Targets, fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer, Registry,
+    filter::{LevelFilter, Targets},
+    fmt,
+    layer::SubscriberExt,
+    util::SubscriberInitExt,
+    EnvFilter, Layer, Registry,
 };
 
 pub use self::batch::flush;
@@ -111,22 +115,47 @@ where
         .with_span_list(false)
 }
 
-/// What `RUST_LOG` (else `default`) lets through. A list of targets and
-/// levels, which it nearly always is, becomes a [`Targets`] filter, which
-/// costs nothing per span; span and field directives need an
-/// [`EnvFilter`], which consults a table shared by every thread each time
-/// a request's span is entered or left. A value that is neither is
-/// ignored, as before.
+/// What `RUST_LOG` (else `default`) lets through. A plain list of targets
+/// and levels, which it nearly always is, becomes a [`Targets`] filter,
+/// which costs nothing per span; anything else (span and field
+/// directives, spaces, empty entries) is read by an [`EnvFilter`] as
+/// before, which consults a table shared by every thread each time a
+/// request's span is entered or left. A value neither can read is
+/// ignored; an empty one counts as unset.
 fn filter(default: &str) -> Box<dyn Layer<Registry> + Send + Sync> {
     let wanted = std::env::var("RUST_LOG")
         .ok()
         .filter(|value| !value.trim().is_empty());
     let spec = wanted.as_deref().unwrap_or(default);
-    match spec.parse::<Targets>() {
-        Ok(targets) => targets.boxed(),
-        Err(_) => EnvFilter::try_new(spec)
+    match plain_targets(spec) {
+        Some(targets) => targets.boxed(),
+        None => EnvFilter::try_new(spec)
             .unwrap_or_else(|_| EnvFilter::new(default))
             .boxed(),
+    }
+}
+
+/// `spec` as a [`Targets`] filter when it is only comma-separated levels
+/// and `target=level` pairs (targets of letters, digits, `_`, `-` and
+/// `::`), which both filters read alike. `Targets` would take `[span]` or
+/// ` target` for a target's name, and an empty entry for "everything at
+/// trace".
+fn plain_targets(spec: &str) -> Option<Targets> {
+    let plain = spec.split(',').all(|directive| {
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => (target, Some(level)),
+            None => (directive, None),
+        };
+        !target.is_empty()
+            && target
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'))
+            && level.is_none_or(|level| level.parse::<LevelFilter>().is_ok())
+    });
+    if plain {
+        spec.parse().ok()
+    } else {
+        None
     }
 }
 
@@ -288,6 +317,43 @@ mod tests {
         assert!(!is_plausible_id("id with spaces"));
         assert!(!is_plausible_id("id\nforged log line"));
         assert!(!is_plausible_id("\"quoted\""));
+    }
+
+    #[test]
+    fn only_plain_lists_of_targets_and_levels_skip_the_env_filter() {
+        for plain in [
+            "info",
+            "DEBUG",
+            "warn,leptos_accounts::server=info",
+            "sqlx=debug,http=info,warn",
+            "leptos_accounts",
+            "off",
+        ] {
+            assert!(plain_targets(plain).is_some(), "{plain:?}");
+        }
+        for other in [
+            "warn,",
+            ",",
+            "info,,sqlx=debug",
+            "info, leptos_accounts=debug",
+            "[request]=debug",
+            "leptos_accounts[request]=trace",
+            "[request{request_id}]=debug",
+            "http=loud",
+        ] {
+            assert!(plain_targets(other).is_none(), "{other:?}");
+        }
+        // What falls through is read as before, empty entries and spaces
+        // included, so a stray comma cannot switch on every crate's trace.
+        for read in ["warn,", "[request]=debug"] {
+            assert!(EnvFilter::try_new(read).is_ok(), "{read:?}");
+        }
+        // And what it cannot read is ignored for the default, as before.
+        assert!(EnvFilter::try_new("info, leptos_accounts=debug").is_err());
+        assert_eq!(
+            EnvFilter::try_new("warn,").unwrap().max_level_hint(),
+            Some(LevelFilter::WARN)
+        );
     }
 
     #[test]
