@@ -18,9 +18,8 @@ impl Accounts {
     ) -> Result<Option<Current>, AppError> {
         let now = now();
         let row = sqlx::query_as::<_, LiveSession>(concat!(
-            "SELECT s.id AS session_id, s.last_seen_at, s.authenticated_at, u.id, u.email, \
-             u.display_name, u.created_at, u.email_verified_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id ",
+            session_and_user!(),
+            " FROM sessions s JOIN users u ON u.id = s.user_id ",
             live_session!(),
         ))
         .bind(token.digest())
@@ -48,9 +47,8 @@ impl Accounts {
         // session and user. The ten newest events are those from the
         // tenth-newest id on, found through the (user_id, id) index.
         let rows = sqlx::query_as::<_, LiveSessionEvent>(concat!(
-            "SELECT s.id AS session_id, s.last_seen_at, s.authenticated_at, u.id, u.email, \
-             u.display_name, u.created_at, u.email_verified_at, \
-             a.at AS event_at, a.kind AS event_kind, a.ip AS event_ip, \
+            session_and_user!(),
+            ", a.at AS event_at, a.kind AS event_kind, a.ip AS event_ip, \
              a.user_agent AS event_user_agent, a.actor AS event_actor \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN audit_events a ON a.user_id = u.id AND a.id >= \
@@ -102,6 +100,15 @@ impl Accounts {
         })
     }
 }
+
+/// The columns of a [`LiveSession`].
+macro_rules! session_and_user {
+    () => {
+        "SELECT s.id AS session_id, s.last_seen_at, s.authenticated_at, u.id, u.email, \
+         u.display_name, u.created_at, u.email_verified_at"
+    };
+}
+use session_and_user;
 
 /// The condition that makes a session live: `$1` its token's digest, `$2`
 /// now, `$3` the idle cut-off.

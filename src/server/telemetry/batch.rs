@@ -59,10 +59,7 @@ impl Batched {
     /// Writes out whatever waits, once the lines being added are in.
     fn write_pending(&self) {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        if !pending.is_empty() {
-            // Nowhere is left to report a failed write of the log.
-            let _ = self.write_out(&mut pending);
-        }
+        self.write_any(&mut pending);
     }
 
     /// [`Self::write_pending`], unless the lines are being written at this
@@ -73,8 +70,14 @@ impl Batched {
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
+        self.write_any(&mut pending);
+    }
+
+    /// [`Self::write_out`] when any line waits; nowhere is left to report
+    /// a failed write of the log.
+    fn write_any(&self, pending: &mut Vec<u8>) {
         if !pending.is_empty() {
-            let _ = self.write_out(&mut pending);
+            let _ = self.write_out(pending);
         }
     }
 
