@@ -31,7 +31,9 @@ export LEPTOS_OUTPUT_NAME := leptos_accounts
 # build machine's directories from them (smaller, and nothing about this
 # machine ships). cargo-leptos adds its own flags to these.
 CARGO_HOME ?= $(HOME)/.cargo
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)/registry/src/= --remap-path-prefix=$(CURDIR)/=
+# The crates.io directory's own name goes too (the last matching prefix
+# wins): about 0.5 KB of brotli WASM less than keeping it.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)/registry/src/= --remap-path-prefix=$(CARGO_HOME)/registry/src/index.crates.io-1949cf8c6b5b557f/= --remap-path-prefix=$(CURDIR)/=
 # cargo-leptos finds sass and wasm-opt (npm packages) on PATH.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 

@@ -5,7 +5,8 @@
 #   scripts/postgres.sh start        prints the cluster's directory, then its URL
 #   scripts/postgres.sh stop DIR
 #   scripts/postgres.sh run CMD...   runs CMD with TEST_DATABASE_URL set to a
-#                                    new cluster, then removes the cluster
+#                                    new cluster (and a SEAL_KEY for it), then
+#                                    removes the cluster
 #
 # Installs Debian's postgresql package first when the server is missing.
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the
@@ -75,7 +76,10 @@ run() {
 	started=$(start)
 	dir=$(head -n 1 <<<"$started")
 	trap "stop '$dir'" EXIT
-	TEST_DATABASE_URL=$(tail -n 1 <<<"$started") "$@"
+	# Servers on PostgreSQL need the key that seals second-factor secrets
+	# (SEAL_KEY); every server and command of the run shares this one.
+	SEAL_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') \
+		TEST_DATABASE_URL=$(tail -n 1 <<<"$started") "$@"
 }
 
 case "${1:-}" in

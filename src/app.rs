@@ -13,9 +13,10 @@ use crate::components::{
 };
 use crate::pages::{
     cancel_email_change::CancelEmailChangePage, confirm_email::ConfirmEmailPage,
-    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, not_found::NotFoundPage,
-    profile::ProfilePage, reset_password::ResetPasswordPage, settings::SettingsPage,
-    signup::SignupPage, verify_email::VerifyEmailPage,
+    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage,
+    login_code::LoginCodePage, not_found::NotFoundPage, profile::ProfilePage,
+    reset_password::ResetPasswordPage, settings::SettingsPage, signup::SignupPage,
+    verify_email::VerifyEmailPage,
 };
 
 /// The application: layout around the routed page.
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("login-code") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("profile") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("settings") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("forgot-password") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
@@ -64,6 +66,7 @@ pub async fn load_lazy_page(path: &str) {
         "/signup" => SignupRoute::preload().await,
         "/profile" | "/settings" => PersonalRoute::preload().await,
         "/forgot-password"
+        | "/login-code"
         | "/reset-password"
         | "/verify-email"
         | "/confirm-email"
@@ -110,7 +113,8 @@ impl LazyRoute for PersonalRoute {
     }
 }
 
-/// `/forgot-password` and the pages mailed links open, loaded on demand.
+/// `/forgot-password`, the pages mailed links open and the second step of
+/// a log-in, loaded on demand.
 struct LinkRoute;
 
 #[lazy_route]
@@ -125,6 +129,7 @@ impl LazyRoute for LinkRoute {
             "/verify-email" => view! { <VerifyEmailPage/> }.into_any(),
             "/confirm-email" => view! { <ConfirmEmailPage/> }.into_any(),
             "/cancel-email-change" => view! { <CancelEmailChangePage/> }.into_any(),
+            "/login-code" => view! { <LoginCodePage/> }.into_any(),
             _ => view! { <ForgotPasswordPage/> }.into_any(),
         }
     }

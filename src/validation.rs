@@ -31,6 +31,10 @@ pub enum Field {
     ConfirmEmail,
     /// Which session a form ends.
     Session,
+    /// A code from an authenticator app.
+    Code,
+    /// One of the account's recovery codes.
+    RecoveryCode,
 }
 
 impl Field {
@@ -44,6 +48,8 @@ impl Field {
             Self::CurrentPassword => "current_password",
             Self::ConfirmEmail => "confirm_email",
             Self::Session => "id",
+            Self::Code => "code",
+            Self::RecoveryCode => "recovery_code",
         }
     }
 }
@@ -78,6 +84,13 @@ pub enum Problem {
     ConfirmEmailDiffers,
     SignUpPasswordMissing,
     SignUpPasswordIncorrect,
+    CodeMissing,
+    CodeIncorrect,
+    RecoveryCodeMissing,
+    RecoveryCodeIncorrect,
+    LogInExpired,
+    TwoFactorNotStarted,
+    TwoFactorAlreadyOn,
 }
 
 impl Problem {
@@ -110,6 +123,12 @@ impl Problem {
             }
             Self::CurrentPasswordMissing | Self::CurrentPasswordIncorrect => Field::CurrentPassword,
             Self::ConfirmEmailDiffers => Field::ConfirmEmail,
+            Self::CodeMissing
+            | Self::CodeIncorrect
+            | Self::LogInExpired
+            | Self::TwoFactorNotStarted
+            | Self::TwoFactorAlreadyOn => Field::Code,
+            Self::RecoveryCodeMissing | Self::RecoveryCodeIncorrect => Field::RecoveryCode,
         }
     }
 
@@ -193,6 +212,15 @@ impl Problem {
                  the mail: no account is made."
                     .into()
             }
+            Self::CodeMissing => "Enter the code from your app.".into(),
+            Self::CodeIncorrect => "That code is not right, or was used already.".into(),
+            Self::RecoveryCodeMissing => "Enter a recovery code.".into(),
+            Self::RecoveryCodeIncorrect => {
+                "That recovery code is not right, or was used already.".into()
+            }
+            Self::LogInExpired => "This log-in took too long. Log in again.".into(),
+            Self::TwoFactorNotStarted => "Start the set-up again.".into(),
+            Self::TwoFactorAlreadyOn => "Your app is already on.".into(),
         }
     }
 }

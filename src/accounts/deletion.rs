@@ -104,6 +104,18 @@ impl Accounts {
                 "sessions",
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
             ),
+            (
+                "pending log-ins",
+                sqlx::query("DELETE FROM pending_logins WHERE user_id = $1").bind(user_id),
+            ),
+            (
+                "totp secret",
+                sqlx::query("DELETE FROM totp_secrets WHERE user_id = $1").bind(user_id),
+            ),
+            (
+                "recovery codes",
+                sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id),
+            ),
         ];
         for (what, deletion) in deletions {
             deletion

@@ -3,6 +3,8 @@
 //! links on the public origin, and never a secret other than their
 //! one-time link. The outbox ([`super::mail`]) keeps and sends them.
 
+pub mod second_factor;
+
 use super::email::mask_address;
 use crate::brand::SITE_NAME;
 
@@ -17,6 +19,7 @@ pub enum Kind {
     EmailChanged,
     EmailChangeRequested,
     AccountDeleted,
+    SecondFactorChanged,
 }
 
 impl Kind {
@@ -30,6 +33,7 @@ impl Kind {
             Self::EmailChanged => "email_changed",
             Self::EmailChangeRequested => "email_change_requested",
             Self::AccountDeleted => "account_deleted",
+            Self::SecondFactorChanged => "second_factor_changed",
         }
     }
 
@@ -44,6 +48,7 @@ impl Kind {
                 | Self::EmailChanged
                 | Self::EmailChangeRequested
                 | Self::AccountDeleted
+                | Self::SecondFactorChanged
         )
     }
 }

@@ -4,15 +4,18 @@
 use super::{
     audit, email,
     limits::{LimitError, Subject},
+    second_step::LoggedIn,
     signup::length_problems,
     sql::internal,
-    Accounts, Browser, Client, Event, SignedIn,
+    Accounts, Browser, Client, Event,
 };
 use crate::{error::AppError, time::now, validation::Problem};
 
 impl Accounts {
-    /// Checks an email and password and starts a new session. Unknown email
-    /// and wrong password give the same error after the same work.
+    /// Checks an email and password and starts a new session, or, for an
+    /// account with a second factor, a pending log-in that waits for it
+    /// (see [`super::second_step`]). Unknown email and wrong password give
+    /// the same error after the same work.
     ///
     /// The attempt is counted before the password is checked, against the
     /// browser's device cookie when it has signed in to this account
@@ -24,7 +27,7 @@ impl Accounts {
         remember: bool,
         client: &Client,
         browser: &Browser,
-    ) -> Result<SignedIn, AppError> {
+    ) -> Result<LoggedIn, AppError> {
         let result = self
             .check_log_in(email, password, remember, client, browser)
             .await;
@@ -40,7 +43,7 @@ impl Accounts {
         remember: bool,
         client: &Client,
         browser: &Browser,
-    ) -> Result<SignedIn, AppError> {
+    ) -> Result<LoggedIn, AppError> {
         let email = email.trim();
         let mut problems = Vec::new();
         if email.is_empty() {
@@ -67,8 +70,14 @@ impl Accounts {
                 .map_err(|error| internal("find user", error))?;
         let (user_id, stored) = found.unzip();
         let subject = self.log_in_subject(user_id, key, browser);
+        // With a second factor to come, the count of failures stays until
+        // the whole log-in succeeds.
+        let last_step = match user_id {
+            Some(user_id) => !self.has_second_factor(user_id).await?,
+            None => true,
+        };
         if !self
-            .check_password(subject, user_id, stored, password, client)
+            .check_password(subject, user_id, stored, password, client, last_step)
             .await?
         {
             return Err(AppError::InvalidCredentials);
@@ -76,10 +85,13 @@ impl Accounts {
         let Some(user_id) = user_id else {
             return Err(AppError::InvalidCredentials);
         };
-        let user = self.user(user_id).await?;
-        let signed_in = self.sign_in(user, remember, client, browser).await?;
-        audit::record(&self.db, Event::LogIn, Some(user_id), client).await;
-        Ok(signed_in)
+        let logged_in = self
+            .after_password(user_id, remember, client, browser)
+            .await?;
+        if let LoggedIn::SignedIn(_) = logged_in {
+            audit::record(&self.db, Event::LogIn, Some(user_id), client).await;
+        }
+        Ok(logged_in)
     }
 
     /// Whom a password attempt on the account `user_id` (if the address
@@ -111,7 +123,8 @@ impl Accounts {
     /// Checks a password against `stored` (the account's hash, or none for
     /// an unknown address, which costs the same work and fails). The
     /// attempt is counted against `subject` before anything is hashed; a
-    /// success clears its count, a failure is audited.
+    /// success clears its count when `clear_on_success` (else only gives
+    /// this attempt back), a failure is audited.
     pub(super) async fn check_password(
         &self,
         subject: Subject,
@@ -119,6 +132,7 @@ impl Accounts {
         stored: Option<String>,
         password: &str,
         client: &Client,
+        clear_on_success: bool,
     ) -> Result<bool, AppError> {
         match self.limits.reserve_attempt(&self.db, &subject, now()).await {
             Ok(()) => {}
@@ -139,8 +153,12 @@ impl Accounts {
                 return Err(error);
             }
         };
-        if verified {
+        if verified && clear_on_success {
             self.limits.clear(&self.db, &[subject]).await?;
+        } else if verified {
+            // The right password, with a second factor to come: this
+            // attempt does not count, and earlier failures stay counted.
+            self.limits.release_attempt(&self.db, &subject).await;
         } else {
             audit::record(&self.db, Event::LogInFailed, user_id, client).await;
         }
@@ -150,8 +168,9 @@ impl Accounts {
 
 /// Every outcome [`log_in_outcome`] names, so that each series exists
 /// (at zero) from the start and a dashboard's rate of it is never empty.
-pub const LOG_IN_OUTCOMES: [&str; 6] = [
+pub const LOG_IN_OUTCOMES: [&str; 7] = [
     "success",
+    "second_factor",
     "bad_credentials",
     "rate_limited",
     "queue_full",
@@ -160,9 +179,10 @@ pub const LOG_IN_OUTCOMES: [&str; 6] = [
 ];
 
 /// How a log-in ended, as the `login_attempts_total` metric counts it.
-fn log_in_outcome(result: &Result<SignedIn, AppError>) -> &'static str {
+fn log_in_outcome(result: &Result<LoggedIn, AppError>) -> &'static str {
     match result {
-        Ok(_) => "success",
+        Ok(LoggedIn::SignedIn(_)) => "success",
+        Ok(LoggedIn::SecondFactor(_)) => "second_factor",
         Err(AppError::InvalidCredentials) => "bad_credentials",
         Err(AppError::LogInLocked { .. } | AppError::TooManyAttempts { .. }) => "rate_limited",
         Err(AppError::Busy { .. }) => "queue_full",

@@ -6,7 +6,9 @@
 //! itself. What a person does is one file each, an `impl Accounts` block:
 //! [`signup`], [`login`], [`sessions`], [`profile`], [`recovery`] (reset
 //! and verification), [`settings`] (sudo mode, password and email
-//! change) and [`deletion`]; what the operator reads is in [`admin`], and
+//! change), [`two_factor`] (the authenticator app and recovery codes in
+//! settings) with [`second_step`] (the code a log-in then asks for) and
+//! [`deletion`]; what the operator reads is in [`admin`], and
 //! what they change in [`operator`]. They stand on the pieces below them,
 //! which know nothing of [`Accounts`]: one-time [`links`], the [`mail`]
 //! outbox and its [`letters`], rate [`limits`] and token [`buckets`],
@@ -35,11 +37,15 @@ pub mod password;
 pub mod profile;
 pub mod recovery;
 pub mod retention;
+pub mod seal;
+pub mod second_step;
 pub mod sessions;
 pub mod settings;
 pub mod signup;
 pub mod sql;
 pub mod token;
+pub mod totp;
+pub mod two_factor;
 
 use std::{net::IpAddr, time::Duration};
 
@@ -52,6 +58,7 @@ pub use device::DeviceKeys;
 pub use hashing::PasswordHasher;
 pub use limits::RateLimits;
 use limits::{LimitError, Refused};
+pub use seal::SealKey;
 use sql::internal;
 pub use token::SessionToken;
 
@@ -188,6 +195,8 @@ pub struct Accounts {
     devices: DeviceKeys,
     outbox: mail::Outbox,
     signup_mode: SignUpMode,
+    /// Seals the TOTP secrets (see [`seal`]).
+    seal: SealKey,
 }
 
 impl Accounts {
@@ -198,6 +207,7 @@ impl Accounts {
         limits: RateLimits,
         devices: DeviceKeys,
         outbox: mail::Outbox,
+        seal: SealKey,
     ) -> Self {
         Self {
             db,
@@ -207,6 +217,7 @@ impl Accounts {
             devices,
             outbox,
             signup_mode: SignUpMode::Open,
+            seal,
         }
     }
 

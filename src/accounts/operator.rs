@@ -5,7 +5,9 @@
 
 use super::{
     admin::{database, AdminError, NewAccount, UserSummary, Verification},
-    audit, email, links, mail, password,
+    audit, email,
+    letters::second_factor::SecondFactorChange,
+    links, mail, password,
     signup::length_problems,
     Accounts, Client, Event,
 };
@@ -29,6 +31,33 @@ impl Accounts {
         .rows_affected();
         audit::record(&self.db, Event::AccountUnlocked, Some(user_id), operator).await;
         Ok(cleared)
+    }
+
+    /// Removes the account's authenticator app, recovery codes and
+    /// waiting log-ins, and mails the person a notice; whether it had a
+    /// second factor. Audited either way.
+    pub async fn reset_two_factor(
+        &self,
+        email: &str,
+        operator: &Client,
+    ) -> Result<bool, AdminError> {
+        let (user_id, _) = self.find(email).await?;
+        let user = self.user(user_id).await?;
+        let now = now();
+        let mut tx = self.begin().await.map_err(AdminError::from)?;
+        let removed = super::two_factor::remove_second_factor(&mut tx, user_id).await?;
+        if removed {
+            self.notify(&mut tx, &user, SecondFactorChange::Reset, now)
+                .await?;
+        }
+        tx.commit()
+            .await
+            .map_err(database("commit two-factor reset"))?;
+        if removed {
+            self.outbox.ring();
+        }
+        audit::record(&self.db, Event::TwoFactorReset, Some(user_id), operator).await;
+        Ok(removed)
     }
 
     /// Marks the account's address as verified; its verification links

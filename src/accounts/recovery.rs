@@ -9,9 +9,10 @@ use super::{
         LINKS_PER_HOUR, UNIFORM_ANSWER,
     },
     password,
+    second_step::LoggedIn,
     signup::PendingSignUp,
     sql::internal,
-    Accounts, Browser, Client, Event, SessionToken, SignedIn, User, Verified,
+    Accounts, Browser, Client, Event, SessionToken, User, Verified,
 };
 use crate::{
     error::AppError,
@@ -119,7 +120,7 @@ impl Accounts {
     }
 
     /// Sets a new password through a reset link, then signs this browser
-    /// in. Every other session of the account ends, its failed-log-in
+    /// in (or, for an account with a second factor, asks for it). Every other session of the account ends, its failed-log-in
     /// locks clear, the address counts as verified (the link reached it),
     /// and a notice goes to the address.
     pub async fn reset_password(
@@ -129,7 +130,7 @@ impl Accounts {
         confirm: &str,
         client: &Client,
         browser: &Browser,
-    ) -> Result<SignedIn, AppError> {
+    ) -> Result<LoggedIn, AppError> {
         if new_password.len() > PASSWORD_MAX_BYTES || confirm.len() > PASSWORD_MAX_BYTES {
             return Err(AppError::invalid(Problem::PasswordTooLong));
         }
@@ -207,7 +208,9 @@ impl Accounts {
             .clear_account(&self.db, &email_key, user_id)
             .await?;
         audit::record(&self.db, Event::PasswordReset, Some(user_id), client).await;
-        self.sign_in(user, false, client, browser).await
+        // A reset proves the inbox, not the second factor: an account
+        // with one still asks for it.
+        self.after_password(user.id, false, client, browser).await
     }
 
     /// Mails a new verification link to a signed-in user whose address is

@@ -70,7 +70,12 @@ pub async fn sweep(
         .bind(now - idle)
         .execute(db)
         .await?
-        .rows_affected();
+        .rows_affected()
+        + sqlx::query("DELETE FROM pending_logins WHERE expires_at <= $1")
+            .bind(now)
+            .execute(db)
+            .await?
+            .rows_affected();
     let audit_events = sqlx::query("DELETE FROM audit_events WHERE at < $1")
         .bind(now - i64::from(policy.audit_days) * DAY_SECS)
         .execute(db)

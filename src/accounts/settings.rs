@@ -122,7 +122,7 @@ impl Accounts {
         let user_id = Some(current.user.id);
         let subject = self.log_in_subject(user_id, email_key, browser);
         if self
-            .check_password(subject, user_id, Some(stored), password, client)
+            .check_password(subject, user_id, Some(stored), password, client, true)
             .await?
         {
             Ok(())

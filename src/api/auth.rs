@@ -64,7 +64,10 @@ impl FromFields for SignUp {
 /// means yes) and `next` (optional, a path on this site). Starts a new
 /// session (ending the one this browser had) and returns the profile. 401
 /// for an unknown email or a wrong password alike; 429 when the address or
-/// this browser must wait; 503 when the server is too busy to check.
+/// this browser must wait; 503 when the server is too busy to check. For an
+/// account with a second factor, the right password is not enough: 401
+/// `"SecondFactorRequired"`, with a cookie for the pending log-in that
+/// `/api/auth/login/second-factor` completes.
 #[server(prefix = "/api/auth", endpoint = "login")]
 pub async fn log_in(
     email: String,
@@ -99,7 +102,7 @@ pub async fn log_in(
         vec![(Field::Email, email)],
     );
     match result {
-        Ok(signed_in) => Ok(reply.signed_in(&signed_in, next.as_deref().unwrap_or("/profile"))),
+        Ok(logged_in) => reply.logged_in(logged_in, next.as_deref().unwrap_or("/profile")),
         Err(error) => Err(reply.failure(error)),
     }
 }
@@ -110,6 +113,70 @@ impl FromFields for LogIn {
             email: fields.text(Field::Email.name()),
             password: fields.text(Field::Password.name()),
             remember: fields.optional("remember"),
+            next: fields.optional("next"),
+        }
+    }
+}
+
+/// `POST /api/auth/login/second-factor` with `code` (from the
+/// authenticator app) or `recovery_code`, and `next` (optional): completes
+/// the log-in this browser's pending-log-in cookie names, and returns the
+/// profile as a log-in does. 422 for a wrong or used code
+/// (`CodeIncorrect`, `RecoveryCodeIncorrect`) or when the log-in waited
+/// over 5 minutes (`LogInExpired`); 429 after too many wrong ones (the
+/// log-in limits).
+#[server(prefix = "/api/auth", endpoint = "login/second-factor")]
+pub async fn log_in_second_factor(
+    code: Option<String>,
+    recovery_code: Option<String>,
+    next: Option<String>,
+) -> Result<Profile, AppError> {
+    use crate::{accounts::second_step::Factor, api::reply::FormReply, context::request};
+
+    let next = next
+        .as_deref()
+        .and_then(super::safe_next)
+        .map(str::to_owned);
+    let factor = match &recovery_code {
+        Some(code) => Factor::RecoveryCode(code),
+        None => Factor::Code(code.as_deref().unwrap_or_default()),
+    };
+    let mut retry = match &next {
+        Some(next) => format!("/login-code?next={}", request::encode_query(next)),
+        None => "/login-code?".to_owned(),
+    };
+    if recovery_code.is_some() {
+        retry.push_str("&recovery=1");
+    }
+    let reply = FormReply::new(crate::api::FormId::SecondFactor, &retry, Vec::new());
+    let result = request::accounts()?
+        .finish_log_in(
+            request::pending_login_token().as_deref(),
+            factor,
+            &request::client(),
+            &request::browser(),
+        )
+        .await;
+    match result {
+        Ok(done) => {
+            request::clear_pending_login_cookie();
+            // After a recovery code, the settings page says how many are
+            // left and offers new ones.
+            let location = match done.recovery_codes_left {
+                Some(_) => "/settings?recovery=used#two-factor".to_owned(),
+                None => next.unwrap_or_else(|| "/profile".to_owned()),
+            };
+            Ok(reply.signed_in(&done.signed_in, &location))
+        }
+        Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for LogInSecondFactor {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            code: fields.optional(Field::Code.name()),
+            recovery_code: fields.optional(Field::RecoveryCode.name()),
             next: fields.optional("next"),
         }
     }

@@ -14,6 +14,7 @@ use crate::validation::Field;
 pub enum FormId {
     SignUp,
     LogIn,
+    SecondFactor,
     DisplayName,
     ForgotPassword,
     ResetPassword,
@@ -28,6 +29,10 @@ pub enum FormId {
     EndSession,
     EndOtherSessions,
     DeleteAccount,
+    StartTotp,
+    EnableTotp,
+    DisableTwoFactor,
+    RegenerateRecoveryCodes,
 }
 
 /// What a plain form post left for the page it returns to: the error and

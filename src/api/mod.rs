@@ -18,6 +18,7 @@ pub mod profile;
 pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod reply;
+pub mod two_factor;
 
 use serde::{Deserialize, Serialize};
 

@@ -50,7 +50,8 @@ impl FromFields for ForgotPassword {
 /// entry; when sent, it must match). Sets the new password, ends every
 /// session of the account, clears its failed-log-in locks, counts the
 /// address as verified, mails a notice and signs this browser in; returns
-/// the profile. 410 when the link is unknown, used or expired; 422 when
+/// the profile. An account with a second factor is not signed in: 401
+/// `"SecondFactorRequired"`, as after a log-in's password. 410 when the link is unknown, used or expired; 422 when
 /// the password breaks the rules or the two differ.
 #[server(prefix = "/api/auth", endpoint = "password-reset/confirm")]
 pub async fn reset_password(
@@ -75,7 +76,7 @@ pub async fn reset_password(
         Vec::new(),
     );
     match result {
-        Ok(signed_in) => Ok(reply.signed_in(&signed_in, "/profile")),
+        Ok(logged_in) => reply.logged_in(logged_in, "/profile"),
         Err(error) => Err(reply.failure(error)),
     }
 }

@@ -7,9 +7,10 @@ use super::{
     Profile,
 };
 use crate::{
-    accounts::SignedIn,
+    accounts::{second_step::LoggedIn, SignedIn},
     context::request::{
-        plain_form_post, see_other_if_plain_form, set_device_cookie, set_session_cookie,
+        encode_query, plain_form_post, see_other_if_plain_form, set_device_cookie,
+        set_pending_login_cookie, set_session_cookie,
     },
     error::AppError,
     validation::{Field, DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS},
@@ -46,6 +47,21 @@ impl FormReply {
         set_device_cookie(&signed_in.device_cookie);
         self.success(location);
         Profile::from(&signed_in.user)
+    }
+
+    /// Success for a right password: signed in (as [`Self::signed_in`],
+    /// then on to `location`), or, for an account with a second factor,
+    /// the pending log-in's cookie and `SecondFactorRequired` (a plain form
+    /// post goes on to the page that asks for the code, keeping `location`).
+    pub fn logged_in(self, logged_in: LoggedIn, location: &str) -> Result<Profile, AppError> {
+        match logged_in {
+            LoggedIn::SignedIn(signed_in) => Ok(self.signed_in(&signed_in, location)),
+            LoggedIn::SecondFactor(token) => {
+                set_pending_login_cookie(&token);
+                see_other_if_plain_form(&format!("/login-code?next={}", encode_query(location)));
+                Err(AppError::SecondFactorRequired)
+            }
+        }
     }
 
     /// Returns the error for the JSON answer; a plain form post is sent back

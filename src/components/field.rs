@@ -69,6 +69,39 @@ pub fn TextField(
     }
 }
 
+/// A one-time code input (an authenticator app's 6 digits, a recovery
+/// code): never echoed back, filled by the browser from an SMS or an app
+/// where it can (`one-time-code`), with the keyboard `inputmode` asks for.
+#[component]
+pub fn CodeField(
+    label: &'static str,
+    name: &'static str,
+    /// `numeric` for the app's digits, `text` for a recovery code.
+    inputmode: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into, default = Signal::stored(None))] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let described_by = described_by(name, hint.is_some(), error);
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <FieldNotes name hint error/>
+            <input
+                id=name
+                name=name
+                type="text"
+                inputmode=inputmode
+                autocomplete="one-time-code"
+                autocapitalize="none"
+                spellcheck="false"
+                required
+                aria-invalid=move || error.get().map(|_| "true")
+                aria-describedby=described_by
+            />
+        </div>
+    }
+}
+
 /// A password input with a "Show" toggle. The toggle needs JavaScript, so it
 /// stays hidden until the page has hydrated; paste and password managers
 /// always work. The value is never echoed back by the server.

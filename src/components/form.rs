@@ -36,15 +36,32 @@ where
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
 {
-    let then = std::sync::Arc::new(then);
+    form_action_settled(move |answer: &Result<S::Output, S::Error>| {
+        if let Ok(output) = answer {
+            then(output);
+        }
+    })
+}
+
+/// [`form_action`], and `settled` with every answer, before the action's
+/// value shows it: for a page whose next step may follow an error too (a
+/// log-in that asks for a second factor). Cheaper than watching the value
+/// with an effect.
+pub fn form_action_settled<S>(
+    settled: impl Fn(&Result<S::Output, S::Error>) + Send + Sync + 'static,
+) -> FormAction<S>
+where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let settled = std::sync::Arc::new(settled);
     Action::new(move |input: &S| {
         let answer = S::run_on_client(input.clone());
-        let then = then.clone();
+        let settled = settled.clone();
         async move {
             let answer = answer.await;
-            if let Ok(output) = &answer {
-                then(output);
-            }
+            settled(&answer);
             answer
         }
     })

@@ -12,6 +12,7 @@
 //! | `APP_ORIGIN` | `http://` + site address; required off loopback | the public origin users see; `https://…` makes cookies `Secure` and `__Host-` |
 //! | `SESSION_IDLE_MINUTES` | `4320` (3 days) | a session ends after this long without a request |
 //! | `SESSION_LIFETIME_DAYS` | `30` | a session ends this long after log-in, however active |
+//! | `SEAL_KEY` | a key file beside an SQLite database (`accounts.db.seal-key`); **required** with PostgreSQL | 64 hex digits (`openssl rand -hex 32`): the key that seals TOTP secrets; kept out of the database |
 //! | `SUDO_MINUTES` | `10` | how long after entering their password a user may change their email, end sessions or delete the account without entering it again |
 //! | `PASSWORD_HASH_CONCURRENCY` | number of CPUs | password hashes computed at once (each uses 19 MiB) |
 //! | `PASSWORD_HASH_QUEUE` | 16 × concurrency | log-ins and sign-ups that may wait for a hashing thread; more get 503 |
@@ -58,6 +59,7 @@ use super::{
         number, parse_mail_from, parse_metrics_addr, parse_origin, parse_proxies, parse_smtp_url,
         var,
     },
+    seal_key::SealKeySource,
 };
 
 /// The default wait before the first retry of a mail the server did not
@@ -97,6 +99,8 @@ pub struct Config {
     /// Where Prometheus scrapes `/metrics`, if anywhere: a listener of its
     /// own, never the site's.
     pub metrics_addr: Option<SocketAddr>,
+    /// Where the key that seals second-factor secrets comes from.
+    pub seal_key: SealKeySource,
 }
 
 /// The default for [`Config::request_timeout`].
@@ -222,7 +226,9 @@ impl Config {
                 "DATABASE_URL must start with sqlite:// (a file) or postgres:// (a server)".into(),
             ));
         }
+        let seal_key = SealKeySource::from_env(&database_url)?;
         Ok(Self {
+            seal_key,
             leptos_options,
             database_url,
             database_pool,
@@ -250,6 +256,7 @@ impl Config {
     pub fn with_defaults(leptos_options: LeptosOptions, database_url: String) -> Self {
         let public_origin = format!("http://{}", leptos_options.site_addr);
         Self {
+            seal_key: SealKeySource::default_or_new(&database_url),
             smtp: None,
             mail_from: default_mail_from(&public_origin),
             mail_retry: Duration::from_secs(FIRST_RETRY_SECS),

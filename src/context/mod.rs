@@ -9,6 +9,7 @@ pub mod database;
 pub mod env;
 pub mod error;
 pub mod request;
+pub mod seal_key;
 pub mod state;
 
 pub use config::Config;

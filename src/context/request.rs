@@ -162,6 +162,68 @@ pub fn set_session_cookie(session: &NewSession) {
     );
 }
 
+/// The log-in waiting for its second factor (see
+/// `accounts::second_step`): only this browser holds its token.
+fn pending_login_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-login"
+    } else {
+        "login"
+    }
+}
+
+/// Hands the browser the token of its pending log-in, for as long as the
+/// log-in waits.
+pub fn set_pending_login_cookie(token: &SessionToken) {
+    let max_age = crate::accounts::second_step::PENDING_SECONDS.unsigned_abs();
+    set_cookie(
+        pending_login_cookie_name(secure_cookies()),
+        token.as_str(),
+        Some(max_age),
+    );
+}
+
+/// The token of this browser's pending log-in, as its cookie holds it.
+pub fn pending_login_token() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    read_cookie(&parts.headers, pending_login_cookie_name(secure_cookies())).map(str::to_owned)
+}
+
+pub fn clear_pending_login_cookie() {
+    set_cookie(pending_login_cookie_name(secure_cookies()), "", Some(0));
+}
+
+/// Recovery codes just made, sealed, for the page a JavaScript-free form
+/// post goes on to (which shows them once). JavaScript gets them in the
+/// answer instead.
+fn fresh_codes_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-codes"
+    } else {
+        "codes"
+    }
+}
+
+/// Leaves `codes` for the next page of a plain form post, for a minute.
+pub fn leave_fresh_codes(accounts: &Accounts, codes: &[String]) {
+    if let (true, Some(user)) = (plain_form_post(), current_user()) {
+        set_cookie(
+            fresh_codes_cookie_name(secure_cookies()),
+            &accounts.seal_fresh_codes(user.id, codes),
+            Some(60),
+        );
+    }
+}
+
+/// The codes a plain form post left, once.
+pub fn take_fresh_codes(accounts: &Accounts) -> Option<Vec<String>> {
+    let parts = use_context::<Parts>()?;
+    let name = fresh_codes_cookie_name(secure_cookies());
+    let sealed = read_cookie(&parts.headers, name)?;
+    set_cookie(name, "", Some(0));
+    accounts.open_fresh_codes(current_user()?.id, sealed)
+}
+
 pub fn clear_session_cookie() {
     set_cookie(session_cookie_name(secure_cookies()), "", Some(0));
 }

@@ -64,6 +64,7 @@ impl AppState {
     /// first start makes) the server's keys.
     pub async fn new(config: Config, db: AnyPool) -> Result<Self, sqlx::Error> {
         let keys = DeviceKeys::load(&db).await?;
+        let seal = config.seal_key.load()?;
         let outbox = Outbox::new(
             Letters::new(&config.public_origin),
             keys.clone(),
@@ -76,6 +77,7 @@ impl AppState {
             config.limits,
             keys,
             outbox.clone(),
+            seal,
         )
         .with_signup_mode(config.signup_mode);
         Ok(Self(Arc::new(Shared {

@@ -31,6 +31,10 @@ pub enum AppError {
     /// (403): send it along as `current_password`, or use
     /// `/api/account/reauth` first.
     SudoRequired,
+    /// The password was right and the account has a second factor (401):
+    /// the browser is not signed in yet, and sends the code to
+    /// `/api/auth/login/second-factor`.
+    SecondFactorRequired,
     /// No such thing for this account (404), such as a session id of
     /// another account: whether it exists elsewhere is not said.
     NotFound,
@@ -63,7 +67,7 @@ impl AppError {
         match self {
             Self::Invalid(problems) if problems.contains(&Problem::EmailTaken) => 409,
             Self::Invalid(_) => 422,
-            Self::InvalidCredentials | Self::NotSignedIn => 401,
+            Self::InvalidCredentials | Self::NotSignedIn | Self::SecondFactorRequired => 401,
             Self::Forbidden | Self::SudoRequired => 403,
             Self::NotFound => 404,
             Self::TooManyAttempts { .. } | Self::LogInLocked { .. } => 429,
@@ -119,6 +123,9 @@ impl fmt::Display for AppError {
             Self::SudoRequired => f.write_str(
                 "For your security, enter your password again to continue.",
             ),
+            Self::SecondFactorRequired => {
+                f.write_str("Enter the code from your app.")
+            }
             Self::NotFound => f.write_str("There is no such session: it may have ended already."),
             Self::Forbidden => f.write_str(
                 "This request did not come from this site, so it was refused. Reload the page and try again.",

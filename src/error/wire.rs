@@ -47,6 +47,7 @@ impl<'de> Visitor<'de> for ErrorVisitor {
             "NotSignedIn" => AppError::NotSignedIn,
             "Forbidden" => AppError::Forbidden,
             "SudoRequired" => AppError::SudoRequired,
+            "SecondFactorRequired" => AppError::SecondFactorRequired,
             "NotFound" => AppError::NotFound,
             "LinkInvalid" => AppError::LinkInvalid,
             "BadRequest" => AppError::BadRequest,
@@ -101,7 +102,7 @@ impl<'de> Deserialize<'de> for Problem {
 
 /// The problems that are only a name, as their derived `Serialize` writes
 /// them (a unit test holds the two together).
-const NAMED_PROBLEMS: [(&str, Problem); 24] = [
+const NAMED_PROBLEMS: [(&str, Problem); 31] = [
     ("EmailMissing", Problem::EmailMissing),
     ("EmailTooLong", Problem::EmailTooLong),
     ("EmailMalformed", Problem::EmailMalformed),
@@ -138,6 +139,13 @@ const NAMED_PROBLEMS: [(&str, Problem); 24] = [
     ("ConfirmEmailDiffers", Problem::ConfirmEmailDiffers),
     ("SignUpPasswordMissing", Problem::SignUpPasswordMissing),
     ("SignUpPasswordIncorrect", Problem::SignUpPasswordIncorrect),
+    ("CodeMissing", Problem::CodeMissing),
+    ("CodeIncorrect", Problem::CodeIncorrect),
+    ("RecoveryCodeMissing", Problem::RecoveryCodeMissing),
+    ("RecoveryCodeIncorrect", Problem::RecoveryCodeIncorrect),
+    ("LogInExpired", Problem::LogInExpired),
+    ("TwoFactorNotStarted", Problem::TwoFactorNotStarted),
+    ("TwoFactorAlreadyOn", Problem::TwoFactorAlreadyOn),
 ];
 
 /// The field of the problems that count characters.
@@ -222,7 +230,14 @@ mod tests {
                 | Problem::EmailUnchanged
                 | Problem::ConfirmEmailDiffers
                 | Problem::SignUpPasswordMissing
-                | Problem::SignUpPasswordIncorrect => {}
+                | Problem::SignUpPasswordIncorrect
+                | Problem::CodeMissing
+                | Problem::CodeIncorrect
+                | Problem::RecoveryCodeMissing
+                | Problem::RecoveryCodeIncorrect
+                | Problem::LogInExpired
+                | Problem::TwoFactorNotStarted
+                | Problem::TwoFactorAlreadyOn => {}
             }
         }
         all
@@ -235,6 +250,7 @@ mod tests {
             AppError::NotSignedIn,
             AppError::Forbidden,
             AppError::SudoRequired,
+            AppError::SecondFactorRequired,
             AppError::NotFound,
             AppError::TooManyAttempts { retry_after: 7 },
             AppError::LogInLocked {
@@ -258,6 +274,7 @@ mod tests {
                 | AppError::NotSignedIn
                 | AppError::Forbidden
                 | AppError::SudoRequired
+                | AppError::SecondFactorRequired
                 | AppError::NotFound
                 | AppError::TooManyAttempts { .. }
                 | AppError::LogInLocked { .. }
@@ -284,7 +301,7 @@ mod tests {
                 format!("\"{name}\"")
             );
         }
-        assert_eq!(every_problem().len(), 26);
+        assert_eq!(every_problem().len(), 33);
     }
 
     #[test]

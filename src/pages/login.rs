@@ -1,16 +1,17 @@
 //! `/login`: sign in to an existing account.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use crate::{
     api::{auth::LogIn, safe_next, FormEcho, FormId},
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
-        form::{form_action_then, ServerForm},
+        form::{form_action_settled, ServerForm},
         head::PageHead,
     },
+    error::AppError,
     validation::Field,
 };
 
@@ -34,10 +35,20 @@ pub fn LoginPage() -> impl IntoView {
     };
     let hidden_next = next().map(|next| view! { <input type="hidden" name="next" value=next/> });
     let navigate = use_navigate();
-    let log_in = form_action_then::<LogIn>(move |profile| {
-        account.set_user(Some(profile.clone()));
-        let target = next().unwrap_or_else(|| "/profile".to_owned());
-        navigate(&target, Default::default());
+    let search = use_location().search;
+    let log_in = form_action_settled::<LogIn>(move |answer| match answer {
+        Ok(profile) => {
+            account.set_user(Some(profile.clone()));
+            let target = next().unwrap_or_else(|| "/profile".to_owned());
+            navigate(&target, Default::default());
+        }
+        // The password was right and the account has a second factor: the
+        // next page asks for it, keeping this page's `next`.
+        Err(AppError::SecondFactorRequired) => navigate(
+            &format!("/login-code?{}", search.get_untracked()),
+            Default::default(),
+        ),
+        Err(_) => {}
     });
     let error = form_error(
         move || log_in.value().get(),

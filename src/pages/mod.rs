@@ -5,6 +5,7 @@ pub mod confirm_email;
 pub mod forgot_password;
 pub mod home;
 pub mod login;
+pub mod login_code;
 pub mod not_found;
 pub mod profile;
 pub mod reset_password;

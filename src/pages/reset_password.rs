@@ -14,7 +14,7 @@ use crate::{
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
-        form::{form_action_then, ServerForm},
+        form::{form_action_settled, ServerForm},
         head::PageHead,
     },
     error::AppError,
@@ -52,9 +52,17 @@ pub fn ResetPasswordPage() -> impl IntoView {
 fn ResetForm(token: String) -> impl IntoView {
     let account = AccountState::expect();
     let navigate = use_navigate();
-    let reset = form_action_then::<ResetPassword>(move |profile| {
-        account.set_user(Some(profile.clone()));
-        navigate("/profile", Default::default());
+    let reset = form_action_settled::<ResetPassword>(move |answer| match answer {
+        Ok(profile) => {
+            account.set_user(Some(profile.clone()));
+            navigate("/profile", Default::default());
+        }
+        // The password is set; an account with a second factor still
+        // asks for it before signing in.
+        Err(AppError::SecondFactorRequired) => {
+            navigate("/login-code?next=/profile", Default::default())
+        }
+        Err(_) => {}
     });
     let echo = FormEcho::take(FormId::ResetPassword);
     let error = form_error(

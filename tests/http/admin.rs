@@ -366,6 +366,62 @@ async fn users_unlock_lets_the_owner_log_in_again() {
 }
 
 #[tokio::test]
+async fn users_two_factor_reset_removes_the_app_for_an_owner_who_lost_it() {
+    let app = TestApp::spawn().await;
+    crate::two_factor::with_app(&app, "ada@example.com").await;
+    let asked = app.log_in("ada@example.com", PASSWORD).await;
+    assert_eq!(asked.body, r#""SecondFactorRequired""#);
+
+    let reset = run(
+        &app,
+        &["users", "two-factor", "reset", "ada@example.com", "--json"],
+        "",
+    )
+    .await
+    .json();
+    assert_eq!(reset["two_factor_removed"], true);
+    let back = app.log_in("ada@example.com", PASSWORD).await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    for table in ["totp_secrets", "recovery_codes", "pending_logins"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
+    let notice: String = sqlx::query_scalar(
+        "SELECT text_body FROM outbox WHERE kind = 'second_factor_changed' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(notice.contains("operator removed"), "{notice}");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE kind = 'two_factor_reset' AND actor = 'operator'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    let again = run(
+        &app,
+        &["users", "two-factor", "reset", "ada@example.com"],
+        "",
+    )
+    .await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("had no second factor"),
+        "{}",
+        again.stdout
+    );
+    let nobody = run(
+        &app,
+        &["users", "two-factor", "reset", "nobody@example.com"],
+        "",
+    )
+    .await;
+    assert_eq!(nobody.code, 1);
+}
+
+#[tokio::test]
 async fn users_verify_marks_the_address_and_retires_its_links() {
     let app = TestApp::spawn().await;
     let session = app.sign_up("ada@example.com").await;

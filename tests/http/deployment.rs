@@ -12,7 +12,14 @@ use leptos_accounts::server::db;
 
 /// Starts the binary with `env`; returns it with a channel of its log lines.
 fn start(env: &[(&str, String)]) -> (Child, mpsc::Receiver<String>) {
+    start_with(env, false)
+}
+
+fn start_with(env: &[(&str, String)], without_seal_key: bool) -> (Child, mpsc::Receiver<String>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_leptos_accounts"));
+    if without_seal_key {
+        command.env_remove("SEAL_KEY");
+    }
     command
         .env_remove("APP_ORIGIN")
         .env("RUST_LOG", "info")
@@ -86,6 +93,69 @@ fn listening_beyond_loopback_without_app_origin_is_refused() {
         "{output}"
     );
     assert!(!output.contains("listening on"), "{output}");
+}
+
+#[test]
+fn postgres_needs_a_seal_key_and_a_bad_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, key, says) in [
+        (
+            "postgres://accounts:secret@127.0.0.1:1/accounts".to_owned(),
+            None,
+            "SEAL_KEY is required with PostgreSQL",
+        ),
+        (
+            format!("sqlite://{}/accounts.db", dir.path().display()),
+            Some("not hex"),
+            "SEAL_KEY must be 64 hexadecimal digits",
+        ),
+    ] {
+        let mut env = vec![
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_owned()),
+            ("LEPTOS_SITE_ROOT", dir.path().display().to_string()),
+            ("DATABASE_URL", url),
+        ];
+        env.extend(key.map(|key| ("SEAL_KEY", key.to_owned())));
+        let (mut server, lines) = start_without_seal_key(&env);
+        let status = wait_for_exit(&mut server);
+        if status.is_none() {
+            let _ = server.kill();
+        }
+        let output: Vec<String> = lines.try_iter().collect();
+        assert!(!status.expect("the server refuses to start").success());
+        let output = output.join("\n");
+        assert!(output.contains(says), "{output}");
+        assert!(
+            !output.contains("not hex"),
+            "the value is not echoed: {output}"
+        );
+    }
+}
+
+#[test]
+fn sqlite_makes_its_seal_key_file_beside_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, lines) = start_without_seal_key(&[
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".into()),
+        ("LEPTOS_SITE_ROOT", dir.path().display().to_string()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/data/accounts.db", dir.path().display()),
+        ),
+    ]);
+    let listening = wait_for_line(&lines, "listening on");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(listening.is_some(), "the server starts");
+    let key = std::fs::read_to_string(dir.path().join("data/accounts.db.seal-key")).unwrap();
+    assert_eq!(key.len(), 64);
+    assert!(key.bytes().all(|byte| byte.is_ascii_hexdigit()));
+}
+
+/// [`start`], without the `SEAL_KEY` a PostgreSQL test run sets for its
+/// servers.
+fn start_without_seal_key(env: &[(&str, String)]) -> (Child, mpsc::Receiver<String>) {
+    start_with(env, true)
 }
 
 #[test]

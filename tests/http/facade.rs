@@ -44,6 +44,9 @@ impl Domain {
             RateLimits::default(),
             keys,
             outbox,
+            leptos_accounts::accounts::SealKey::new(
+                &leptos_accounts::accounts::SealKey::generate_bytes(),
+            ),
         );
         Self {
             accounts,
@@ -68,6 +71,7 @@ impl Domain {
         self.accounts
             .log_in(email, password, false, &client(), &Browser::default())
             .await
+            .map(|logged_in| logged_in.signed_in().expect("no second factor"))
     }
 
     /// Who the session `token` belongs to, if it is live.
@@ -178,6 +182,8 @@ async fn log_in_checks_the_password_and_replaces_the_browsers_session() {
         .accounts
         .log_in("ada@example.com", PASSWORD, true, &client(), &browser)
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     assert!(second.session.persistent);
     let old = browser.session.as_ref().unwrap();
@@ -326,6 +332,8 @@ async fn a_reset_link_works_once_for_its_own_purpose() {
             &Browser::default(),
         )
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     assert_eq!(signed_in.user.email, "ada@example.com");
     // The link reached the address, so the address counts as verified.

@@ -20,3 +20,4 @@ mod plain_forms;
 mod security;
 mod settings;
 mod shutdown;
+mod two_factor;

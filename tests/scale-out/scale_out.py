@@ -25,6 +25,7 @@ import http.cookiejar
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -298,6 +299,8 @@ http {{
             [
                 f"DATABASE_URL={database_url}",
                 f"APP_ORIGIN={origin}",
+                # Both instances seal second-factor secrets with one key.
+                f"SEAL_KEY={secrets.token_hex(32)}",
                 f"SMTP_URL=smtp://127.0.0.1:{smtp_port}",
                 f"AUTH_RATE_BURST={AUTH_BURST}",
                 "AUTH_RATE_PER_MINUTE=1",

@@ -10,6 +10,7 @@
 mod email;
 mod parts;
 mod sessions;
+mod two_factor;
 
 use leptos::{either::Either, prelude::*};
 use leptos_router::{hooks::use_navigate, NavigateOptions};
@@ -31,6 +32,7 @@ use crate::{
 use email::EmailSection;
 use parts::{returned_with, Pending, SudoPassword};
 use sessions::SessionsSection;
+use two_factor::TwoFactorSection;
 
 const LOGIN_THEN_SETTINGS: &str = "/login?next=/settings";
 
@@ -63,6 +65,7 @@ pub fn SettingsPage() -> impl IntoView {
                 Either::Left(view! {
                     <PasswordSection/>
                     <EmailSection/>
+                    <TwoFactorSection/>
                     <SessionsSection/>
                     <DeleteSection/>
                 })

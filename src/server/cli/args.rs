@@ -62,6 +62,9 @@ pub enum UsersCommand {
     Unlock { email: String },
     /// Mark the account's address as verified.
     Verify { email: String },
+    /// The account's second factor (authenticator app, recovery codes).
+    #[command(name = "two-factor", subcommand)]
+    TwoFactor(TwoFactorCommand),
     /// Make an account. The password is read from a prompt, or from the
     /// first line of stdin when stdin is not a terminal; never from the
     /// command line, where other users of the machine could see it.
@@ -82,6 +85,14 @@ pub enum UsersCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TwoFactorCommand {
+    /// Remove the account's authenticator app and recovery codes, for a
+    /// person who lost both (after checking who they are): log-ins then
+    /// need only the password. The person is mailed a notice.
+    Reset { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +127,9 @@ impl Cli {
             Command::Users(UsersCommand::Show { .. }) => "users show",
             Command::Users(UsersCommand::Unlock { .. }) => "users unlock",
             Command::Users(UsersCommand::Verify { .. }) => "users verify",
+            Command::Users(UsersCommand::TwoFactor(TwoFactorCommand::Reset { .. })) => {
+                "users two-factor reset"
+            }
             Command::Users(UsersCommand::Create { .. }) => "users create",
             Command::Users(UsersCommand::Delete { .. }) => "users delete",
             Command::Sessions(SessionsCommand::Revoke { .. }) => "sessions revoke",

@@ -2,7 +2,7 @@
 //! names, through the same `Accounts` code the web server runs.
 
 use super::{
-    args::{Cli, Command, MailCommand, SessionsCommand, UsersCommand},
+    args::{Cli, Command, MailCommand, SessionsCommand, TwoFactorCommand, UsersCommand},
     output::{emit, mail_table, plural, user_details, users_table, Failure},
     prompt::{confirm_deletion, login_name, read_password},
 };
@@ -144,6 +144,20 @@ async fn users(
                         "{email}: unlocked ({cleared} failure {} cleared)\n",
                         plural(cleared, "count")
                     ),
+                },
+            ))
+        }
+        UsersCommand::TwoFactor(TwoFactorCommand::Reset { email }) => {
+            let removed = accounts.reset_two_factor(&email, operator).await?;
+            Ok(emit(
+                json,
+                &serde_json::json!({ "email": email, "two_factor_removed": removed }),
+                || match removed {
+                    true => format!(
+                        "{email}: second factor removed; log-ins need only the password now \
+                         (a notice was mailed)\n"
+                    ),
+                    false => format!("{email}: had no second factor; nothing changed\n"),
                 },
             ))
         }
