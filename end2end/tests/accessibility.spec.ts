@@ -25,6 +25,8 @@ for (const colorScheme of ["light", "dark"] as const) {
         "/",
         "/signup",
         "/login",
+        "/login-code",
+        "/login-code?recovery=1",
         "/forgot-password",
         "/forgot-password?sent=1",
         "/reset-password?token=not-a-live-link",
@@ -57,6 +59,15 @@ for (const colorScheme of ["light", "dark"] as const) {
       await page.goto("/settings");
       await hydrated(page);
       await audit(page, "/settings");
+
+      // Setting up an authenticator app: the password asked again, then
+      // the QR code and the field for the first code.
+      const setUp = page.getByRole("button", { name: "Set up an authenticator app" });
+      await setUp.click();
+      await page.getByLabel("Your password").fill(PASSWORD);
+      await setUp.click();
+      await expect(page.getByRole("img", { name: "QR code for your authenticator app" })).toBeVisible();
+      await audit(page, "/settings with an authenticator app being set up");
     });
   });
 }

@@ -2,11 +2,12 @@
 -- log-ins waiting for that factor. The same tables as
 -- migrations/sqlite/0010, where each is explained.
 CREATE TABLE totp_secrets (
-    user_id       BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    sealed_secret BYTEA  NOT NULL,
-    created_at    BIGINT NOT NULL,
-    enabled_at    BIGINT,
-    last_step     BIGINT NOT NULL DEFAULT 0
+    user_id          BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    sealed_secret    BYTEA  NOT NULL,
+    created_at       BIGINT NOT NULL,
+    setup_session_id BIGINT,
+    enabled_at       BIGINT,
+    last_step        BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE TABLE recovery_codes (

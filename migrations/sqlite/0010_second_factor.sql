@@ -4,14 +4,17 @@
 -- The TOTP secret is sealed (AES-256-GCM with the server's seal key, which
 -- is not in this database, bound to the account's id), so a copy of the
 -- database alone cannot produce codes. `enabled_at` is NULL while the
--- person is still setting it up. `last_step` is the newest 30-second step
--- whose code was accepted: a code is accepted once.
+-- person is still setting it up; such a set-up belongs to the session
+-- that started it (`setup_session_id`), and only that session sees its
+-- secret or turns it on. `last_step` is the newest 30-second step whose
+-- code was accepted: a code is accepted once.
 CREATE TABLE totp_secrets (
-    user_id       INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    sealed_secret BLOB    NOT NULL,
-    created_at    INTEGER NOT NULL,
-    enabled_at    INTEGER,
-    last_step     INTEGER NOT NULL DEFAULT 0
+    user_id          INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    sealed_secret    BLOB    NOT NULL,
+    created_at       INTEGER NOT NULL,
+    setup_session_id INTEGER,
+    enabled_at       INTEGER,
+    last_step        INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- Each code works once; only its SHA-256 is kept (the codes carry 120 bits,

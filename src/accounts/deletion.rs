@@ -76,7 +76,7 @@ impl Accounts {
                 "login attempts",
                 sqlx::query(
                     "DELETE FROM login_attempts WHERE key = 'address:' || $1 \
-                     OR key LIKE 'device:' || $2 || ':%'",
+                     OR key LIKE 'device:' || $2 || ':%' OR key = 'second-factor:' || $2",
                 )
                 .bind(email_key)
                 .bind(&user_key),

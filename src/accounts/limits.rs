@@ -97,6 +97,10 @@ pub enum Subject {
     Address(String),
     /// One trusted browser: the account and its device cookie's nonce.
     Device { user_id: i64, nonce: String },
+    /// Codes for the account's second factor, from any browser: wrong
+    /// codes count here too, so that many browsers (device cookies) do
+    /// not add up to many guesses. A password reset keeps this count.
+    SecondFactor { user_id: i64 },
 }
 
 impl Subject {
@@ -104,6 +108,7 @@ impl Subject {
         match self {
             Self::Address(email_key) => format!("address:{email_key}"),
             Self::Device { user_id, nonce } => format!("device:{user_id}:{nonce}"),
+            Self::SecondFactor { user_id } => format!("second-factor:{user_id}"),
         }
     }
 }
@@ -111,7 +116,7 @@ impl Subject {
 impl RateLimits {
     fn free_failures_of(&self, subject: &Subject) -> i64 {
         i64::from(match subject {
-            Subject::Address(_) => self.free_failures,
+            Subject::Address(_) | Subject::SecondFactor { .. } => self.free_failures,
             Subject::Device { .. } => self.device_free_failures,
         })
     }

@@ -62,20 +62,25 @@ impl Accounts {
         // cannot be stored in PostgreSQL text, so it is kept out of the key.
         let key = email::key_for_log_in(email)
             .unwrap_or_else(|| email.to_lowercase().replace('\0', "\u{fffd}"));
-        let found: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE email_key = $1")
-                .bind(&key)
-                .fetch_optional(&self.db)
-                .await
-                .map_err(|error| internal("find user", error))?;
-        let (user_id, stored) = found.unzip();
+        // Whether a second factor follows is read along, so that every
+        // known address costs the same one query.
+        let found: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT u.id, u.password_hash, t.user_id FROM users u \
+             LEFT JOIN totp_secrets t ON t.user_id = u.id AND t.enabled_at IS NOT NULL \
+             WHERE u.email_key = $1",
+        )
+        .bind(&key)
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|error| internal("find user", error))?;
+        let (user_id, stored, second_factor) = match found {
+            Some((id, stored, factor)) => (Some(id), Some(stored), factor.is_some()),
+            None => (None, None, false),
+        };
         let subject = self.log_in_subject(user_id, key, browser);
         // With a second factor to come, the count of failures stays until
         // the whole log-in succeeds.
-        let last_step = match user_id {
-            Some(user_id) => !self.has_second_factor(user_id).await?,
-            None => true,
-        };
+        let last_step = !second_factor;
         if !self
             .check_password(subject, user_id, stored, password, client, last_step)
             .await?

@@ -21,7 +21,7 @@ impl Accounts {
         let (user_id, email_key) = self.find(email).await?;
         let cleared = sqlx::query(
             "DELETE FROM login_attempts WHERE key = 'address:' || $1 \
-             OR key LIKE 'device:' || $2 || ':%'",
+             OR key LIKE 'device:' || $2 || ':%' OR key = 'second-factor:' || $2",
         )
         .bind(&email_key)
         .bind(user_id.to_string())
@@ -46,6 +46,11 @@ impl Accounts {
         let now = now();
         let mut tx = self.begin().await.map_err(AdminError::from)?;
         let removed = super::two_factor::remove_second_factor(&mut tx, user_id).await?;
+        sqlx::query("DELETE FROM login_attempts WHERE key = 'second-factor:' || $1")
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(database("clear code attempts"))?;
         if removed {
             self.notify(&mut tx, &user, SecondFactorChange::Reset, now)
                 .await?;

@@ -180,11 +180,17 @@ impl Accounts {
         spend_account_links(&mut tx, user_id, now)
             .await
             .map_err(|error| internal("spend links", error))?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|error| internal("end sessions", error))?;
+        for deletion in [
+            "DELETE FROM sessions WHERE user_id = $1",
+            // A log-in with the old password that waits for its code.
+            "DELETE FROM pending_logins WHERE user_id = $1",
+        ] {
+            sqlx::query(deletion)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|error| internal("end sessions", error))?;
+        }
         let email_key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_one(&mut *tx)

@@ -5,14 +5,20 @@
 //! which lasts [`PENDING_SECONDS`]. No session exists until a code from
 //! the app, or one of the recovery codes, completes it. Wrong codes count
 //! against the same limits as wrong passwords (the account's address, or
-//! this browser when it has signed in to the account before), and the
-//! right password does not clear that count: only a full log-in does, so
-//! the password cannot be used to reset the count of guessed codes.
+//! this browser when it has signed in to the account before), and also
+//! against the account itself, whatever the browser, so that many device
+//! cookies do not add up to many guesses. The right password does not
+//! clear these counts, nor does a password reset: only a full log-in does.
 
 use super::{
-    audit, letters::second_factor::SecondFactorChange, limits::LimitError, sql::internal, totp,
-    Accounts, Browser, Client, Event, SessionToken, SignedIn,
+    audit,
+    letters::second_factor::SecondFactorChange,
+    limits::{LimitError, Subject},
+    sql::internal,
+    totp, Accounts, Browser, Client, Event, SessionToken, SignedIn,
 };
+use sqlx::AnyConnection;
+
 use crate::{error::AppError, time::now, validation::Problem};
 
 /// How long a log-in waits for its second factor.
@@ -127,38 +133,62 @@ impl Accounts {
         .ok_or_else(expired)?;
         let user_id = found.user_id;
         let subject = self.log_in_subject(Some(user_id), found.email_key, browser);
-        match self.limits.reserve_attempt(&self.db, &subject, now).await {
-            Ok(()) => {}
-            Err(LimitError::Refused(refused)) => {
-                self.record_refusal(refused, Some(user_id), client).await;
-                return Err(AppError::LogInLocked {
-                    retry_after: refused.retry_after,
-                    capped: refused.capped,
-                });
+        let account = Subject::SecondFactor { user_id };
+        for (index, counted) in [&subject, &account].into_iter().enumerate() {
+            let refused = match self.limits.reserve_attempt(&self.db, counted, now).await {
+                Ok(()) => continue,
+                Err(LimitError::Refused(refused)) => refused,
+                Err(LimitError::Internal(error)) => return Err(error),
+            };
+            if index == 1 {
+                // The browser's attempt was counted, but nothing is checked.
+                self.limits.release_attempt(&self.db, &subject).await;
             }
-            Err(LimitError::Internal(error)) => return Err(error),
+            self.record_refusal(refused, Some(user_id), client).await;
+            return Err(AppError::LogInLocked {
+                retry_after: refused.retry_after,
+                capped: refused.capped,
+            });
         }
-        let accepted = match factor {
-            Factor::Code(code) => self.accept_code(user_id, code, now).await?,
-            Factor::RecoveryCode(code) => self.spend_recovery_code(user_id, code, now).await?,
+        // The factor is spent and the pending log-in ended in one
+        // transaction: of two requests that both passed, one signs in, and
+        // a recovery code is never spent without a sign-in.
+        let mut tx = self.begin().await?;
+        let checked = match factor {
+            Factor::Code(code) => self.accept_code(&mut tx, user_id, code, now).await,
+            Factor::RecoveryCode(code) => spend_recovery_code(&mut tx, user_id, code, now).await,
+        };
+        let accepted = match checked {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Not checked after all (the server's key does not open the
+                // secret, or the database failed): the attempt does not count.
+                drop(tx);
+                self.limits.release_attempt(&self.db, &subject).await;
+                self.limits.release_attempt(&self.db, &account).await;
+                return Err(error);
+            }
         };
         if !accepted {
+            drop(tx);
             audit::record(&self.db, Event::SecondFactorFailed, Some(user_id), client).await;
             return Err(AppError::invalid(match factor {
                 Factor::Code(_) => Problem::CodeIncorrect,
                 Factor::RecoveryCode(_) => Problem::RecoveryCodeIncorrect,
             }));
         }
-        // Single use: of two requests that both passed, one signs in.
         let ended = sqlx::query("DELETE FROM pending_logins WHERE token_hash = $1")
             .bind(token.digest())
-            .execute(&self.db)
+            .execute(&mut *tx)
             .await
             .map_err(|error| internal("end pending log-in", error))?;
         if ended.rows_affected() == 0 {
             return Err(expired());
         }
-        self.limits.clear(&self.db, &[subject]).await?;
+        tx.commit()
+            .await
+            .map_err(|error| internal("commit second step", error))?;
+        self.limits.clear(&self.db, &[subject, account]).await?;
         let user = self.user(user_id).await?;
         let signed_in = self
             .sign_in(user, found.persistent != 0, client, browser)
@@ -177,18 +207,28 @@ impl Accounts {
     }
 
     /// Whether `code` is the app's code now, for a step after the last one
-    /// accepted (which it then becomes: a replay is refused).
-    async fn accept_code(&self, user_id: i64, code: &str, now: i64) -> Result<bool, AppError> {
+    /// accepted (which it then becomes: a replay is refused). An error when
+    /// the account's secret does not open with this server's key.
+    async fn accept_code(
+        &self,
+        tx: &mut AnyConnection,
+        user_id: i64,
+        code: &str,
+        now: i64,
+    ) -> Result<bool, AppError> {
         let sealed: Option<Vec<u8>> = sqlx::query_scalar(
             "SELECT sealed_secret FROM totp_secrets WHERE user_id = $1 AND enabled_at IS NOT NULL",
         )
         .bind(user_id)
-        .fetch_optional(&self.db)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|error| internal("read totp", error))?;
-        let Some(secret) = sealed.and_then(|sealed| self.open_secret(user_id, &sealed)) else {
+        let Some(sealed) = sealed else {
             return Ok(false);
         };
+        let secret = self
+            .open_secret(user_id, &sealed)
+            .ok_or(AppError::Internal)?;
         let Some(step) = totp::check_code(&secret, code, now) else {
             return Ok(false);
         };
@@ -197,33 +237,10 @@ impl Accounts {
         )
         .bind(step)
         .bind(user_id)
-        .execute(&self.db)
+        .execute(&mut *tx)
         .await
         .map_err(|error| internal("accept code", error))?;
         Ok(taken.rows_affected() == 1)
-    }
-
-    /// Marks `code` used, if it is one of the account's unused codes.
-    async fn spend_recovery_code(
-        &self,
-        user_id: i64,
-        code: &str,
-        now: i64,
-    ) -> Result<bool, AppError> {
-        let Some(digest) = totp::recovery_code_digest(code) else {
-            return Ok(false);
-        };
-        let spent = sqlx::query(
-            "UPDATE recovery_codes SET used_at = $1 \
-             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .bind(digest)
-        .execute(&self.db)
-        .await
-        .map_err(|error| internal("spend recovery code", error))?;
-        Ok(spent.rows_affected() == 1)
     }
 
     /// Audits a used recovery code and mails the notice; returns how many
@@ -252,4 +269,27 @@ impl Accounts {
         audit::record(&self.db, Event::RecoveryCodeUsed, Some(user.id), client).await;
         Ok(left)
     }
+}
+
+/// Marks `code` used, if it is one of the account's unused codes.
+async fn spend_recovery_code(
+    tx: &mut AnyConnection,
+    user_id: i64,
+    code: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    let Some(digest) = totp::recovery_code_digest(code) else {
+        return Ok(false);
+    };
+    let spent = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $1 \
+         WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(digest)
+    .execute(&mut *tx)
+    .await
+    .map_err(|error| internal("spend recovery code", error))?;
+    Ok(spent.rows_affected() == 1)
 }

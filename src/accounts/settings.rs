@@ -175,6 +175,12 @@ impl Accounts {
             .execute(&mut *tx)
             .await
             .map_err(|error| internal("end other sessions", error))?;
+        // A log-in with the old password that waits for its code ends too.
+        sqlx::query("DELETE FROM pending_logins WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| internal("end pending log-ins", error))?;
         let renewed = self.renew_session(&mut tx, current.session_id).await?;
         links::spend_account_links(&mut tx, user_id, now)
             .await

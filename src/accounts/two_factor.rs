@@ -16,6 +16,9 @@ use crate::{
     validation::Problem,
 };
 
+/// How long recovery codes just made may be shown by the next page.
+pub const FRESH_CODES_SECONDS: i64 = 60;
+
 /// How long a started set-up waits for its first code.
 pub const SETUP_SECONDS: i64 = 15 * 60;
 
@@ -42,7 +45,21 @@ pub struct TwoFactorStatus {
 struct SecretRow {
     sealed_secret: Vec<u8>,
     created_at: i64,
+    setup_session_id: Option<i64>,
     enabled_at: Option<i64>,
+}
+
+impl SecretRow {
+    /// A set-up waiting for its first code, started by session
+    /// `session_id` in the last [`SETUP_SECONDS`] before `now`: only that
+    /// session may see its secret or turn it on, so a stolen session
+    /// without sudo mode can neither read a secret being set up nor finish
+    /// the set-up (and take the recovery codes).
+    fn set_up_by(&self, session_id: i64, now: i64) -> bool {
+        self.enabled_at.is_none()
+            && self.setup_session_id == Some(session_id)
+            && self.created_at + SETUP_SECONDS > now
+    }
 }
 
 impl Accounts {
@@ -58,7 +75,8 @@ impl Accounts {
         Ok(on.is_some())
     }
 
-    pub async fn two_factor_status(&self, user: &User) -> Result<TwoFactorStatus, AppError> {
+    pub async fn two_factor_status(&self, current: &Current) -> Result<TwoFactorStatus, AppError> {
+        let user = &current.user;
         let row = self.secret_row(user.id).await?;
         let left: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
@@ -69,7 +87,7 @@ impl Accounts {
         .map_err(|error| internal("count recovery codes", error))?;
         let totp_on = row.as_ref().is_some_and(|row| row.enabled_at.is_some());
         let setup = row
-            .filter(|row| row.enabled_at.is_none() && row.created_at + SETUP_SECONDS > now())
+            .filter(|row| row.set_up_by(current.session_id, now()))
             .and_then(|row| self.open_secret(user.id, &row.sealed_secret))
             .map(|secret| setup_for(&secret, &user.email));
         Ok(TwoFactorStatus {
@@ -97,14 +115,17 @@ impl Accounts {
         let secret = totp::new_secret();
         let sealed = self.seal.seal(&secret, &owner(user_id));
         let started = sqlx::query(
-            "INSERT INTO totp_secrets (user_id, sealed_secret, created_at) VALUES ($1, $2, $3) \
+            "INSERT INTO totp_secrets (user_id, sealed_secret, created_at, setup_session_id) \
+             VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret, \
-             created_at = excluded.created_at, last_step = 0 \
+             created_at = excluded.created_at, setup_session_id = excluded.setup_session_id, \
+             last_step = 0 \
              WHERE totp_secrets.enabled_at IS NULL",
         )
         .bind(user_id)
         .bind(&sealed)
         .bind(now())
+        .bind(sudo.session_id)
         .execute(&self.db)
         .await
         .map_err(|error| internal("start totp", error))?;
@@ -128,16 +149,12 @@ impl Accounts {
         self.take_client_token(client).await?;
         let user_id = current.user.id;
         let now = now();
-        let row = self
-            .secret_row(user_id)
-            .await?
-            .filter(|row| row.created_at + SETUP_SECONDS > now);
-        let row = match row {
+        let row = match self.secret_row(user_id).await? {
             Some(row) if row.enabled_at.is_some() => {
                 return Err(AppError::invalid(Problem::TwoFactorAlreadyOn))
             }
-            Some(row) => row,
-            None => return Err(AppError::invalid(Problem::TwoFactorNotStarted)),
+            Some(row) if row.set_up_by(current.session_id, now) => row,
+            _ => return Err(AppError::invalid(Problem::TwoFactorNotStarted)),
         };
         let secret = self
             .open_secret(user_id, &row.sealed_secret)
@@ -246,22 +263,29 @@ impl Accounts {
 
     /// `codes` sealed for `user_id`'s browser, which a JavaScript-free
     /// form post carries for a minute to the page that shows them once.
+    /// The sealed value holds when it was made, so a copy of the cookie
+    /// is worthless after that minute too.
     pub fn seal_fresh_codes(&self, user_id: i64, codes: &[String]) -> String {
         use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-        URL_SAFE_NO_PAD.encode(self.seal.seal(codes.join(" ").as_bytes(), &fresh(user_id)))
+        let text = format!("{} {}", now(), codes.join(" "));
+        URL_SAFE_NO_PAD.encode(self.seal.seal(text.as_bytes(), &fresh(user_id)))
     }
 
-    /// The codes [`Self::seal_fresh_codes`] sealed for `user_id`.
+    /// The codes [`Self::seal_fresh_codes`] sealed for `user_id` in the
+    /// last minute.
     pub fn open_fresh_codes(&self, user_id: i64, sealed: &str) -> Option<Vec<String>> {
         use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
         let sealed = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        let codes = String::from_utf8(self.seal.open(&sealed, &fresh(user_id))?).ok()?;
-        Some(codes.split(' ').map(str::to_owned).collect())
+        let text = String::from_utf8(self.seal.open(&sealed, &fresh(user_id))?).ok()?;
+        let mut words = text.split(' ');
+        let made: i64 = words.next()?.parse().ok()?;
+        (now() - made <= FRESH_CODES_SECONDS).then(|| words.map(str::to_owned).collect())
     }
 
     async fn secret_row(&self, user_id: i64) -> Result<Option<SecretRow>, AppError> {
         sqlx::query_as::<_, SecretRow>(
-            "SELECT sealed_secret, created_at, enabled_at FROM totp_secrets WHERE user_id = $1",
+            "SELECT sealed_secret, created_at, setup_session_id, enabled_at FROM totp_secrets \
+             WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(&self.db)

@@ -48,9 +48,9 @@ pub struct TwoFactorView {
 pub async fn two_factor_status() -> Result<TwoFactorView, AppError> {
     use crate::context::request;
 
-    let user = request::current_user().ok_or(AppError::NotSignedIn)?;
+    let current = request::current().ok_or(AppError::NotSignedIn)?;
     let accounts = request::accounts()?;
-    let status = accounts.two_factor_status(&user).await?;
+    let status = accounts.two_factor_status(&current).await?;
     Ok(TwoFactorView {
         totp_on: status.totp_on,
         setup: status.setup.map(|setup| TotpStarted {

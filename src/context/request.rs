@@ -210,7 +210,7 @@ pub fn leave_fresh_codes(accounts: &Accounts, codes: &[String]) {
         set_cookie(
             fresh_codes_cookie_name(secure_cookies()),
             &accounts.seal_fresh_codes(user.id, codes),
-            Some(60),
+            Some(crate::accounts::two_factor::FRESH_CODES_SECONDS.unsigned_abs()),
         );
     }
 }

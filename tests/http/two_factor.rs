@@ -603,3 +603,73 @@ async fn without_javascript_the_set_up_shows_the_qr_code_and_then_the_codes_once
     assert_eq!(code.matches('-').count(), 5, "{code}");
     assert!(!codes.contains(code) && !codes.contains(&code.replace('-', "")));
 }
+
+#[tokio::test]
+async fn wrong_codes_count_against_the_account_whatever_the_browser() {
+    let app = TestApp::spawn().await;
+    let (_, _, codes) = with_app(&app, "ada@example.com").await;
+    // Three browsers that have signed in before, each with its device
+    // cookie (and so its own count of wrong passwords).
+    let mut devices = Vec::new();
+    for code in &codes[..3] {
+        let pending = password_step(&app, "ada@example.com").await;
+        let done = second_step(&app, &pending, "recovery_code", code).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        devices.push(done.cookie("device").expect("a device cookie"));
+    }
+    for (wrong, device) in devices.iter().cycle().take(6).enumerate() {
+        let reply = app
+            .log_in_as_browser("ada@example.com", PASSWORD, Some(device), None)
+            .await;
+        assert_eq!(reply.status, 401, "{}", reply.body);
+        let pending = format!("{}; {device}", reply.cookie("login").unwrap());
+        let answer = second_step(&app, &pending, "code", "000000").await;
+        if wrong < 5 {
+            assert_eq!(answer.status, 422, "wrong code {wrong}: {}", answer.body);
+        } else {
+            // Five free failures for the account, counted across browsers.
+            assert_eq!(answer.status, 429, "{}", answer.body);
+            assert!(answer.body.contains("LogInLocked"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_set_up_belongs_to_the_session_that_started_it() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ada@example.com").await;
+    let other = app.log_in("ada@example.com", PASSWORD).await;
+    let other = other.cookie("session").unwrap();
+    let phone = start(&app, &session).await;
+    // Another session of the account (a stolen cookie, say) neither sees
+    // the secret nor finishes the set-up.
+    let status = app
+        .post_form("/api/account/two-factor", &[], Some(&other))
+        .await;
+    assert_eq!(json(&status)["setup"], serde_json::Value::Null);
+    assert!(!status.body.contains("otpauth"));
+    let stolen = enable(&app, &other, &phone.code()).await;
+    assert_eq!(stolen.status, 422);
+    assert!(stolen.body.contains("TwoFactorNotStarted"));
+    assert_eq!(enable(&app, &session, &phone.code()).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_new_password_ends_the_log_ins_waiting_for_a_code() {
+    let app = TestApp::spawn().await;
+    let (session, phone, _) = with_app(&app, "ada@example.com").await;
+    let pending = password_step(&app, "ada@example.com").await;
+    let changed = app
+        .post_form(
+            "/api/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "quartz lantern drifting seaward"),
+            ],
+            Some(&session),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let late = second_step(&app, &pending, "code", &phone.code_at(now() + 30)).await;
+    assert!(late.body.contains("LogInExpired"), "{}", late.body);
+}
