@@ -673,3 +673,33 @@ async fn a_new_password_ends_the_log_ins_waiting_for_a_code() {
     let late = second_step(&app, &pending, "code", &phone.code_at(now() + 30)).await;
     assert!(late.body.contains("LogInExpired"), "{}", late.body);
 }
+
+#[tokio::test]
+async fn a_secret_the_server_cannot_open_is_its_fault_and_costs_no_attempt() {
+    let app = TestApp::spawn().await;
+    let (_, phone, codes) = with_app(&app, "ada@example.com").await;
+    // As if SEAL_KEY had changed: the stored secret no longer opens.
+    let mut sealed: Vec<u8> = sqlx::query_scalar("SELECT sealed_secret FROM totp_secrets")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    *sealed.last_mut().unwrap() ^= 1;
+    sqlx::query("UPDATE totp_secrets SET sealed_secret = $1")
+        .bind(sealed)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let pending = password_step(&app, "ada@example.com").await;
+    let failed = second_step(&app, &pending, "code", &phone.code_at(now() + 30)).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert_eq!(failed.body, r#""Internal""#);
+    let counted: Vec<i64> = sqlx::query_scalar("SELECT failures FROM login_attempts")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert!(counted.iter().all(|&failures| failures == 0), "{counted:?}");
+    // The recovery codes still work, so the owner gets in.
+    let pending = password_step(&app, "ada@example.com").await;
+    let done = second_step(&app, &pending, "recovery_code", &codes[0]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+}
