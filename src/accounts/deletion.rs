@@ -104,18 +104,6 @@ impl Accounts {
                 "sessions",
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
             ),
-            (
-                "pending log-ins",
-                sqlx::query("DELETE FROM pending_logins WHERE user_id = $1").bind(user_id),
-            ),
-            (
-                "totp secret",
-                sqlx::query("DELETE FROM totp_secrets WHERE user_id = $1").bind(user_id),
-            ),
-            (
-                "recovery codes",
-                sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id),
-            ),
         ];
         for (what, deletion) in deletions {
             deletion
@@ -123,6 +111,7 @@ impl Accounts {
                 .await
                 .map_err(|error| internal(&format!("delete {what}"), error))?;
         }
+        super::two_factor::remove_second_factor(&mut tx, user_id).await?;
         sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)

@@ -91,7 +91,7 @@ impl Accounts {
             return Err(AppError::InvalidCredentials);
         };
         let logged_in = self
-            .after_password(user_id, remember, client, browser)
+            .after_password(user_id, second_factor, remember, client, browser)
             .await?;
         if let LoggedIn::SignedIn(_) = logged_in {
             audit::record(&self.db, Event::LogIn, Some(user_id), client).await;

@@ -13,7 +13,8 @@
 //! which know nothing of [`Accounts`]: one-time [`links`], the [`mail`]
 //! outbox and its [`letters`], rate [`limits`] and token [`buckets`],
 //! [`device`] cookies, [`audit`] events, [`email`] addresses, data
-//! [`retention`], and the [`sql`] dialects.
+//! [`retention`], the second factor's [`totp`] codes, [`recovery_codes`]
+//! and [`seal`], and the [`sql`] dialects.
 //!
 //! Security reasoning lives next to the code it concerns: the password
 //! policy in [`password`], hashing in [`hashing`], tokens in [`token`].
@@ -36,6 +37,7 @@ pub mod operator;
 pub mod password;
 pub mod profile;
 pub mod recovery;
+pub mod recovery_codes;
 pub mod retention;
 pub mod seal;
 pub mod second_step;

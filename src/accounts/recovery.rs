@@ -216,7 +216,9 @@ impl Accounts {
         audit::record(&self.db, Event::PasswordReset, Some(user_id), client).await;
         // A reset proves the inbox, not the second factor: an account
         // with one still asks for it.
-        self.after_password(user.id, false, client, browser).await
+        let second_factor = self.has_second_factor(user.id).await?;
+        self.after_password(user.id, second_factor, false, client, browser)
+            .await
     }
 
     /// Mails a new verification link to a signed-in user whose address is

@@ -14,6 +14,7 @@ use super::{
     audit,
     letters::second_factor::SecondFactorChange,
     limits::{LimitError, Subject},
+    recovery_codes,
     sql::internal,
     totp, Accounts, Browser, Client, Event, SessionToken, SignedIn,
 };
@@ -69,15 +70,17 @@ struct Pending {
 
 impl Accounts {
     /// After the right password: signs in, or, for an account with a
-    /// second factor, leaves a pending log-in for this browser.
+    /// second factor (`second_factor`, which the caller has read), leaves
+    /// a pending log-in for this browser.
     pub(super) async fn after_password(
         &self,
         user_id: i64,
+        second_factor: bool,
         remember: bool,
         client: &Client,
         browser: &Browser,
     ) -> Result<LoggedIn, AppError> {
-        if !self.has_second_factor(user_id).await? {
+        if !second_factor {
             let user = self.user(user_id).await?;
             let signed_in = self.sign_in(user, remember, client, browser).await?;
             return Ok(LoggedIn::SignedIn(Box::new(signed_in)));
@@ -156,7 +159,7 @@ impl Accounts {
         let mut tx = self.begin().await?;
         let checked = match factor {
             Factor::Code(code) => self.accept_code(&mut tx, user_id, code, now).await,
-            Factor::RecoveryCode(code) => spend_recovery_code(&mut tx, user_id, code, now).await,
+            Factor::RecoveryCode(code) => recovery_codes::spend(&mut tx, user_id, code, now).await,
         };
         let accepted = match checked {
             Ok(accepted) => accepted,
@@ -252,13 +255,7 @@ impl Accounts {
         now: i64,
     ) -> Result<i64, AppError> {
         let user = &signed_in.user;
-        let left: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
-        )
-        .bind(user.id)
-        .fetch_one(&self.db)
-        .await
-        .map_err(|error| internal("count recovery codes", error))?;
+        let left = recovery_codes::left(&self.db, user.id).await?;
         let mut tx = self.begin().await?;
         self.notify(&mut tx, user, SecondFactorChange::CodeUsed { left }, now)
             .await?;
@@ -269,27 +266,4 @@ impl Accounts {
         audit::record(&self.db, Event::RecoveryCodeUsed, Some(user.id), client).await;
         Ok(left)
     }
-}
-
-/// Marks `code` used, if it is one of the account's unused codes.
-async fn spend_recovery_code(
-    tx: &mut AnyConnection,
-    user_id: i64,
-    code: &str,
-    now: i64,
-) -> Result<bool, AppError> {
-    let Some(digest) = totp::recovery_code_digest(code) else {
-        return Ok(false);
-    };
-    let spent = sqlx::query(
-        "UPDATE recovery_codes SET used_at = $1 \
-         WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(digest)
-    .execute(&mut *tx)
-    .await
-    .map_err(|error| internal("spend recovery code", error))?;
-    Ok(spent.rows_affected() == 1)
 }

@@ -7,8 +7,8 @@
 use sqlx::AnyConnection;
 
 use super::{
-    audit, letters::second_factor::SecondFactorChange, sql::internal, totp, Accounts, Browser,
-    Client, Current, Event, NewSession, User,
+    audit, letters::second_factor::SecondFactorChange, recovery_codes, sql::internal, totp,
+    Accounts, Browser, Client, Current, Event, NewSession, User,
 };
 use crate::{
     error::AppError,
@@ -78,13 +78,7 @@ impl Accounts {
     pub async fn two_factor_status(&self, current: &Current) -> Result<TwoFactorStatus, AppError> {
         let user = &current.user;
         let row = self.secret_row(user.id).await?;
-        let left: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
-        )
-        .bind(user.id)
-        .fetch_one(&self.db)
-        .await
-        .map_err(|error| internal("count recovery codes", error))?;
+        let left = recovery_codes::left(&self.db, user.id).await?;
         let totp_on = row.as_ref().is_some_and(|row| row.enabled_at.is_some());
         let setup = row
             .filter(|row| row.set_up_by(current.session_id, now()))
@@ -176,7 +170,7 @@ impl Accounts {
         if enabled.rows_affected() == 0 {
             return Err(AppError::invalid(Problem::TwoFactorNotStarted));
         }
-        let codes = replace_recovery_codes(&mut tx, user_id, now).await?;
+        let codes = recovery_codes::replace(&mut tx, user_id, now).await?;
         self.notify(&mut tx, &current.user, SecondFactorChange::Enabled, now)
             .await?;
         tx.commit()
@@ -239,7 +233,7 @@ impl Accounts {
         }
         let now = now();
         let mut tx = self.begin().await?;
-        let codes = replace_recovery_codes(&mut tx, user_id, now).await?;
+        let codes = recovery_codes::replace(&mut tx, user_id, now).await?;
         self.notify(
             &mut tx,
             &current.user,
@@ -343,46 +337,19 @@ fn setup_for(secret: &[u8], email: &str) -> TotpSetup {
     }
 }
 
-/// Replaces the account's recovery codes with new ones; returns them.
-async fn replace_recovery_codes(
-    tx: &mut AnyConnection,
-    user_id: i64,
-    now: i64,
-) -> Result<Vec<String>, AppError> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| internal("retire recovery codes", error))?;
-    let codes = totp::new_recovery_codes();
-    for code in &codes {
-        sqlx::query(
-            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(user_id)
-        .bind(totp::recovery_code_digest(code).unwrap_or_default())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| internal("store recovery code", error))?;
-    }
-    Ok(codes)
-}
-
 /// Removes the account's app secret, recovery codes and waiting log-ins;
 /// whether it had an app on.
 pub(super) async fn remove_second_factor(
     tx: &mut AnyConnection,
     user_id: i64,
 ) -> Result<bool, AppError> {
-    let removed =
-        sqlx::query("DELETE FROM totp_secrets WHERE user_id = $1 AND enabled_at IS NOT NULL")
+    let removed: Option<Option<i64>> =
+        sqlx::query_scalar("DELETE FROM totp_secrets WHERE user_id = $1 RETURNING enabled_at")
             .bind(user_id)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|error| internal("remove totp", error))?;
     for deletion in [
-        "DELETE FROM totp_secrets WHERE user_id = $1",
         "DELETE FROM recovery_codes WHERE user_id = $1",
         "DELETE FROM pending_logins WHERE user_id = $1",
     ] {
@@ -392,5 +359,6 @@ pub(super) async fn remove_second_factor(
             .await
             .map_err(|error| internal("remove second factor", error))?;
     }
-    Ok(removed.rows_affected() > 0)
+    // A set-up never turned on was no app.
+    Ok(removed.flatten().is_some())
 }

@@ -12,7 +12,7 @@ use crate::{
 const NEW_PASSWORD: &str = "copper lantern under seven hills";
 
 /// The newest mail of `kind` in the outbox: (recipient, text).
-async fn last_mail(app: &TestApp, kind: &str) -> (String, String) {
+pub(crate) async fn last_mail(app: &TestApp, kind: &str) -> (String, String) {
     sqlx::query_as(
         "SELECT recipient, text_body FROM outbox WHERE kind = $1 ORDER BY id DESC LIMIT 1",
     )
@@ -23,7 +23,7 @@ async fn last_mail(app: &TestApp, kind: &str) -> (String, String) {
 }
 
 /// The token of the link to `page` in `text`.
-fn token_in(text: &str, origin: &str, page: &str) -> String {
+pub(crate) fn token_in(text: &str, origin: &str, page: &str) -> String {
     let prefix = format!("{origin}{page}?token=");
     let start = text
         .find(&prefix)

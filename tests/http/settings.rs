@@ -16,7 +16,8 @@ const NEW_PASSWORD: &str = "quartz lantern drifting seaward";
 /// A browser's user agent, so that the session list has a device to name.
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
-async fn user_id(app: &TestApp, email: &str) -> i64 {
+/// The id of the account at `email`.
+pub(crate) async fn user_id(app: &TestApp, email: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&app.db)

@@ -3,7 +3,11 @@
 //! codes, password reset, sudo mode and deletion. Codes are computed here
 //! with `totp-rs` from the secret the server hands out, as an app would.
 
-use crate::support::{now, Reply, TestApp, PASSWORD};
+use crate::{
+    email::{last_mail, token_in},
+    settings::user_id,
+    support::{now, Reply, TestApp, PASSWORD},
+};
 
 /// The account's app, as the test holds it: the secret the server gave.
 pub(crate) struct App {
@@ -103,14 +107,6 @@ async fn me(app: &TestApp, cookie: &str) -> serde_json::Value {
     let reply = app.post_form("/api/auth/me", &[], Some(cookie)).await;
     assert_eq!(reply.status, 200);
     json(&reply)
-}
-
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
 }
 
 async fn mails(app: &TestApp, email: &str) -> Vec<String> {
@@ -355,17 +351,8 @@ async fn a_password_reset_keeps_the_second_factor() {
         )
         .await;
     assert_eq!(asked.status, 200);
-    let text: String = sqlx::query_scalar(
-        "SELECT text_body FROM outbox WHERE kind = 'reset_password' ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    let start = text.find("token=").expect("a reset link") + "token=".len();
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let (_, text) = last_mail(&app, "reset_password").await;
+    let token = token_in(&text, &app.origin(), "/reset-password");
     let new_password = "quartz lantern drifting seaward";
     let reset = app
         .post_form(
