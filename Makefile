@@ -1,6 +1,6 @@
 # Leptos Accounts: the only entry points a newcomer needs.
 #
-#   make run     build a release and serve it at http://127.0.0.1:3000
+#   make run     build a release and serve it at http://localhost:3000
 #   make test    every check: formatting, the import layers, clippy (server and
 #                browser builds), Rust tests, and the browser tests in Chromium
 #   make dev     rebuild and reload on every change (cargo leptos watch)
@@ -54,7 +54,7 @@ help:
 
 # ---- Entry points ---------------------------------------------------------
 run: tools build-release
-	@echo "Serving on http://$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (database: $${DATABASE_URL:-sqlite://data/accounts.db})"
+	@echo "Serving on $${APP_ORIGIN:-http://localhost:3000} (database: $${DATABASE_URL:-sqlite://data/accounts.db})"
 	LEPTOS_ENV=PROD "$(SERVER_BIN)"
 
 dev: tools

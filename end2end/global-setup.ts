@@ -22,7 +22,8 @@ import path from "node:path";
 //   empty directory and started there, with no site folder and no
 //   LEPTOS_SITE_ROOT, so every page and asset comes from the binary;
 // - on port 0, so the operating system picks a free port; the server logs
-//   "listening on http://ADDR", which we read back;
+//   "the site is at http://localhost:PORT" (a name, which passkeys need),
+//   which we read back;
 // - with a fresh SQLite file in a temporary directory;
 // - sending mail over SMTP to MailDev on free ports, whose HTTP API the
 //   tests read (MAILDEV_URL);
@@ -210,7 +211,7 @@ function listeningAddress(server: ChildProcess): Promise<{ baseUrl: string; outp
       const text = chunk.toString();
       if (process.env.E2E_SERVER_LOG) process.stdout.write(text);
       seen += text;
-      const match = seen.match(/listening on (http:\/\/[\d.:]+)/);
+      const match = seen.match(/the site is at (http:\/\/[\w.:-]+)/);
       if (match) {
         clearTimeout(timer);
         resolve({ baseUrl: match[1], output: seen });

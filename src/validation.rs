@@ -17,6 +17,8 @@ pub const EMAIL_MAX_CHARS: usize = 254;
 pub const EMAIL_LOCAL_MAX_CHARS: usize = 64;
 /// Longest display name.
 pub const DISPLAY_NAME_MAX_CHARS: usize = 50;
+/// The longest name a passkey can have.
+pub const PASSKEY_NAME_MAX_CHARS: usize = 60;
 
 /// A form field that can be wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +37,10 @@ pub enum Field {
     Code,
     /// One of the account's recovery codes.
     RecoveryCode,
+    /// The name its owner gives a passkey.
+    PasskeyName,
+    /// A passkey, as the browser answers for it.
+    Passkey,
 }
 
 impl Field {
@@ -50,6 +56,8 @@ impl Field {
             Self::Session => "id",
             Self::Code => "code",
             Self::RecoveryCode => "recovery_code",
+            Self::PasskeyName => "name",
+            Self::Passkey => "credential",
         }
     }
 }
@@ -91,6 +99,10 @@ pub enum Problem {
     LogInExpired,
     TwoFactorNotStarted,
     TwoFactorAlreadyOn,
+    PasskeyNameInvalid,
+    PasskeyNotAccepted,
+    PasskeyAlreadyAdded,
+    NoPasskey,
 }
 
 impl Problem {
@@ -129,6 +141,10 @@ impl Problem {
             | Self::TwoFactorNotStarted
             | Self::TwoFactorAlreadyOn => Field::Code,
             Self::RecoveryCodeMissing | Self::RecoveryCodeIncorrect => Field::RecoveryCode,
+            Self::PasskeyNameInvalid => Field::PasskeyName,
+            Self::PasskeyNotAccepted | Self::PasskeyAlreadyAdded | Self::NoPasskey => {
+                Field::Passkey
+            }
         }
     }
 
@@ -221,6 +237,14 @@ impl Problem {
             Self::LogInExpired => "This log-in took too long. Log in again.".into(),
             Self::TwoFactorNotStarted => "Start the set-up again.".into(),
             Self::TwoFactorAlreadyOn => "Your app is already on.".into(),
+            Self::PasskeyNameInvalid => format!(
+                "Name the passkey in 1 to {PASSKEY_NAME_MAX_CHARS} characters, on one line."
+            ),
+            Self::PasskeyNotAccepted => "The passkey was not accepted (it may have been \
+                 removed, or the request took too long). Try again, or use your password."
+                .into(),
+            Self::PasskeyAlreadyAdded => "This passkey is already on an account here.".into(),
+            Self::NoPasskey => "Your account has no passkey. Use your password.".into(),
         }
     }
 }
@@ -269,9 +293,34 @@ pub fn check_display_name(raw: &str) -> Result<String, Problem> {
     Ok(name.to_owned())
 }
 
+/// Checks the name of a passkey and returns it trimmed.
+pub fn check_passkey_name(raw: &str) -> Result<String, Problem> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > PASSKEY_NAME_MAX_CHARS || name.chars().any(char::is_control) {
+        return Err(Problem::PasskeyNameInvalid);
+    }
+    Ok(name.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passkey_names_are_one_short_line() {
+        assert_eq!(check_passkey_name("  Work laptop ").unwrap(), "Work laptop");
+        assert_eq!(check_passkey_name("Téléphone 📱").unwrap(), "Téléphone 📱");
+        for bad in [
+            "",
+            "   ",
+            "two\nlines",
+            &"x".repeat(PASSKEY_NAME_MAX_CHARS + 1),
+        ] {
+            assert_eq!(check_passkey_name(bad), Err(Problem::PasskeyNameInvalid));
+        }
+        assert!(check_passkey_name(&"é".repeat(PASSKEY_NAME_MAX_CHARS)).is_ok());
+    }
 
     #[test]
     fn email_is_trimmed() {

@@ -190,7 +190,7 @@ test("a ?next= the in-app router cannot reach falls back to the profile", async 
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/profile$/);
+  await expect(page).toHaveURL(/^http:\/\/localhost:\d+\/profile$/);
   await expect(page.locator(".details")).toContainText(email);
   // The app is alive: it still navigates in place.
   await nav(page).getByRole("link", { name: "Home" }).click();

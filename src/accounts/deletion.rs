@@ -101,8 +101,24 @@ impl Accounts {
                 sqlx::query("DELETE FROM audit_events WHERE user_id = $1").bind(user_id),
             ),
             (
+                "passkey ceremonies",
+                sqlx::query(
+                    "DELETE FROM passkey_ceremonies \
+                     WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
+                )
+                .bind(user_id),
+            ),
+            (
                 "sessions",
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
+            ),
+            (
+                "passkeys",
+                sqlx::query("DELETE FROM passkeys WHERE user_id = $1").bind(user_id),
+            ),
+            (
+                "passkey handle",
+                sqlx::query("DELETE FROM passkey_handles WHERE user_id = $1").bind(user_id),
             ),
         ];
         for (what, deletion) in deletions {

@@ -8,13 +8,14 @@
 //! and verification), [`settings`] (sudo mode, password and email
 //! change), [`two_factor`] (the authenticator app and recovery codes in
 //! settings) with [`second_step`] (the code a log-in then asks for) and
-//! [`deletion`]; what the operator reads is in [`admin`], and
+//! [`deletion`]; [`passkeys`] in settings with [`passkey_login`] (their
+//! log-in and sudo mode); what the operator reads is in [`admin`], and
 //! what they change in [`operator`]. They stand on the pieces below them,
 //! which know nothing of [`Accounts`]: one-time [`links`], the [`mail`]
 //! outbox and its [`letters`], rate [`limits`] and token [`buckets`],
 //! [`device`] cookies, [`audit`] events, [`email`] addresses, data
 //! [`retention`], the second factor's [`totp`] codes, [`recovery_codes`]
-//! and [`seal`], and the [`sql`] dialects.
+//! and [`seal`], passkey [`ceremonies`], and the [`sql`] dialects.
 //!
 //! Security reasoning lives next to the code it concerns: the password
 //! policy in [`password`], hashing in [`hashing`], tokens in [`token`].
@@ -22,6 +23,7 @@
 pub mod admin;
 pub mod audit;
 pub mod buckets;
+pub mod ceremonies;
 pub mod deletion;
 pub mod device;
 pub mod email;
@@ -34,6 +36,8 @@ pub mod login;
 mod lookup;
 pub mod mail;
 pub mod operator;
+pub mod passkey_login;
+pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod recovery;
@@ -199,6 +203,9 @@ pub struct Accounts {
     signup_mode: SignUpMode,
     /// Seals the TOTP secrets (see [`seal`]).
     seal: SealKey,
+    /// The WebAuthn relying party, when the site's origin allows passkeys
+    /// (see [`passkeys`]).
+    passkeys: Option<std::sync::Arc<webauthn_rs::Webauthn>>,
 }
 
 impl Accounts {
@@ -220,6 +227,7 @@ impl Accounts {
             outbox,
             signup_mode: SignUpMode::Open,
             seal,
+            passkeys: None,
         }
     }
 

@@ -75,6 +75,11 @@ pub async fn sweep(
             .bind(now)
             .execute(db)
             .await?
+            .rows_affected()
+        + sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
+            .bind(now)
+            .execute(db)
+            .await?
             .rows_affected();
     let audit_events = sqlx::query("DELETE FROM audit_events WHERE at < $1")
         .bind(now - i64::from(policy.audit_days) * DAY_SECS)

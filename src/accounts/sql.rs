@@ -74,7 +74,7 @@ pub async fn begin_write(db: &AnyPool) -> Result<sqlx::Transaction<'static, sqlx
 }
 
 /// Logs an unexpected database failure and hides it from the client.
-pub fn internal(action: &str, error: sqlx::Error) -> AppError {
+pub fn internal(action: &str, error: impl std::fmt::Display) -> AppError {
     tracing::error!("accounts: {action}: {error}");
     AppError::Internal
 }

@@ -304,7 +304,7 @@ impl Accounts {
         &self,
         tx: &mut AnyConnection,
         user: &User,
-        change: SecondFactorChange,
+        change: SecondFactorChange<'_>,
         now: i64,
     ) -> Result<(), AppError> {
         let notice =

@@ -33,6 +33,8 @@ pub enum FormId {
     EnableTotp,
     DisableTwoFactor,
     RegenerateRecoveryCodes,
+    RenamePasskey,
+    RemovePasskey,
 }
 
 /// What a plain form post left for the page it returns to: the error and

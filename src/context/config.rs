@@ -9,7 +9,7 @@
 //! | `DATABASE_MAX_CONNECTIONS` | `8` (SQLite), `10` (PostgreSQL) | connections each instance keeps; on PostgreSQL, keep instances × this under the server's `max_connections` |
 //! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | `10` | a request that waits this long for a free connection fails (503 for health checks, a generic error for pages) |
 //! | `DATABASE_IDLE_TIMEOUT_SECONDS` | `600` | PostgreSQL: a connection unused this long is closed |
-//! | `APP_ORIGIN` | `http://` + site address; required off loopback | the public origin users see; `https://…` makes cookies `Secure` and `__Host-` |
+//! | `APP_ORIGIN` | `http://localhost:` + site port; required off loopback | the public origin users see; `https://…` makes cookies `Secure` and `__Host-`; passkeys need its host to be a name |
 //! | `SESSION_IDLE_MINUTES` | `4320` (3 days) | a session ends after this long without a request |
 //! | `SESSION_LIFETIME_DAYS` | `30` | a session ends this long after log-in, however active |
 //! | `SEAL_KEY` | a key file beside an SQLite database (`accounts.db.seal-key`); **required** with PostgreSQL | 64 hex digits (`openssl rand -hex 32`): the key that seals TOTP secrets; kept out of the database |
@@ -106,6 +106,13 @@ pub struct Config {
 /// The default for [`Config::request_timeout`].
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The origin of a server on the loopback address `addr` when none is
+/// set: `http://localhost:PORT`, a name rather than `127.0.0.1`, because
+/// browsers offer passkeys only to a site reached by a name.
+pub fn loopback_origin(addr: std::net::SocketAddr) -> String {
+    format!("http://localhost:{}", addr.port())
+}
+
 impl Config {
     /// Reads the settings from the environment, falling back to the
     /// documented defaults.
@@ -128,7 +135,7 @@ impl Config {
         let public_origin = match var("APP_ORIGIN")? {
             Some(origin) => parse_origin(&origin)?,
             None if leptos_options.site_addr.ip().is_loopback() => {
-                format!("http://{}", leptos_options.site_addr)
+                loopback_origin(leptos_options.site_addr)
             }
             None => return Err(ConfigError(missing_origin(leptos_options.site_addr))),
         };
@@ -254,7 +261,7 @@ impl Config {
     /// Settings for a server on `leptos_options` with database `database_url`
     /// and every other setting at its default.
     pub fn with_defaults(leptos_options: LeptosOptions, database_url: String) -> Self {
-        let public_origin = format!("http://{}", leptos_options.site_addr);
+        let public_origin = loopback_origin(leptos_options.site_addr);
         Self {
             seal_key: SealKeySource::default_or_new(&database_url),
             smtp: None,
@@ -274,6 +281,12 @@ impl Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             metrics_addr: None,
         }
+    }
+
+    /// Whether the origin is the default one for the loopback address
+    /// `addr` (see [`loopback_origin`]).
+    pub fn has_default_origin(&self, addr: std::net::SocketAddr) -> bool {
+        self.public_origin == loopback_origin(addr)
     }
 
     /// Cookies are `Secure` (and `__Host-` prefixed) when users reach the

@@ -79,7 +79,12 @@ impl AppState {
             outbox.clone(),
             seal,
         )
-        .with_signup_mode(config.signup_mode);
+        .with_signup_mode(config.signup_mode)
+        .with_passkeys(
+            crate::accounts::passkeys::relying_party(&config.public_origin)
+                .inspect_err(|why| tracing::warn!("{why}"))
+                .ok(),
+        );
         Ok(Self(Arc::new(Shared {
             assets: Assets::load(&config.leptos_options),
             leptos_options: config.leptos_options.clone(),

@@ -102,7 +102,7 @@ impl<'de> Deserialize<'de> for Problem {
 
 /// The problems that are only a name, as their derived `Serialize` writes
 /// them (a unit test holds the two together).
-const NAMED_PROBLEMS: [(&str, Problem); 31] = [
+const NAMED_PROBLEMS: [(&str, Problem); 35] = [
     ("EmailMissing", Problem::EmailMissing),
     ("EmailTooLong", Problem::EmailTooLong),
     ("EmailMalformed", Problem::EmailMalformed),
@@ -146,6 +146,10 @@ const NAMED_PROBLEMS: [(&str, Problem); 31] = [
     ("LogInExpired", Problem::LogInExpired),
     ("TwoFactorNotStarted", Problem::TwoFactorNotStarted),
     ("TwoFactorAlreadyOn", Problem::TwoFactorAlreadyOn),
+    ("PasskeyNameInvalid", Problem::PasskeyNameInvalid),
+    ("PasskeyNotAccepted", Problem::PasskeyNotAccepted),
+    ("PasskeyAlreadyAdded", Problem::PasskeyAlreadyAdded),
+    ("NoPasskey", Problem::NoPasskey),
 ];
 
 /// The field of the problems that count characters.
@@ -237,7 +241,11 @@ mod tests {
                 | Problem::RecoveryCodeIncorrect
                 | Problem::LogInExpired
                 | Problem::TwoFactorNotStarted
-                | Problem::TwoFactorAlreadyOn => {}
+                | Problem::TwoFactorAlreadyOn
+                | Problem::PasskeyNameInvalid
+                | Problem::PasskeyNotAccepted
+                | Problem::PasskeyAlreadyAdded
+                | Problem::NoPasskey => {}
             }
         }
         all
@@ -301,7 +309,7 @@ mod tests {
                 format!("\"{name}\"")
             );
         }
-        assert_eq!(every_problem().len(), 33);
+        assert_eq!(every_problem().len(), 37);
     }
 
     #[test]

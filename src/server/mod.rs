@@ -117,10 +117,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(|error| ServeError::Bind(addr, error))?;
     let local_addr = listener.local_addr().map_err(ServeError::Io)?;
     let mut config = config;
-    if config.public_origin == format!("http://{addr}") {
-        // The default origin is the address actually listened on (port 0
+    if config.has_default_origin(addr) {
+        // The default origin is the port actually listened on (port 0
         // picks one only now).
-        config.public_origin = format!("http://{local_addr}");
+        config.public_origin = crate::context::config::loopback_origin(local_addr);
     }
     let metrics_listener = match config.metrics_addr {
         Some(addr) => Some(metrics::bind(addr).await?),
@@ -164,6 +164,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     };
 
     tracing::info!("listening on http://{local_addr}");
+    tracing::info!(
+        "the site is at {origin}",
+        origin = state.config.public_origin
+    );
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

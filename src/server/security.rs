@@ -59,14 +59,22 @@ pub async fn reject_cross_site(
 
 fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    // A site on this machine (`http://localhost:PORT`, the default) is
+    // the same site at `http://127.0.0.1:PORT`.
+    let loopback = public_origin
+        .strip_prefix("http://localhost:")
+        .map(|port| format!("http://127.0.0.1:{port}"));
+    let ours = |origin: &str| origin == public_origin || loopback.as_deref() == Some(origin);
     match text("sec-fetch-site") {
         Some("same-origin" | "none") => true,
         Some(_) => false,
         None => match (text("origin"), text("referer")) {
-            (Some(origin), _) => origin == public_origin,
-            (None, Some(referer)) => referer
-                .strip_prefix(public_origin)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+            (Some(origin), _) => ours(origin),
+            (None, Some(referer)) => [Some(public_origin), loopback.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter_map(|origin| referer.strip_prefix(origin))
+                .any(|rest| rest.is_empty() || rest.starts_with('/')),
             (None, None) => false,
         },
     }

@@ -26,7 +26,7 @@ pub(crate) async fn user_id(app: &TestApp, email: &str) -> i64 {
 }
 
 /// Makes every session of `email` older than sudo mode allows.
-async fn leave_sudo(app: &TestApp, email: &str) {
+pub(crate) async fn leave_sudo(app: &TestApp, email: &str) {
     sqlx::query(
         "UPDATE sessions SET authenticated_at = 0 \
          WHERE user_id = (SELECT id FROM users WHERE email = $1)",

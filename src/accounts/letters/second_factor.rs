@@ -6,7 +6,7 @@ use crate::brand::SITE_NAME;
 
 /// What happened to the second factor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SecondFactorChange {
+pub enum SecondFactorChange<'a> {
     Enabled,
     Disabled,
     CodesRegenerated,
@@ -16,11 +16,20 @@ pub enum SecondFactorChange {
     },
     /// The site's operator removed it.
     Reset,
+    /// A passkey with this name was added.
+    PasskeyAdded(&'a str),
+    /// The passkey with this name was removed.
+    PasskeyRemoved(&'a str),
 }
 
 impl Letters {
     /// The notice of `change` to the account at `to`, made at `at`.
-    pub fn second_factor_changed(&self, to: &str, change: SecondFactorChange, at: &str) -> Mail {
+    pub fn second_factor_changed(
+        &self,
+        to: &str,
+        change: SecondFactorChange<'_>,
+        at: &str,
+    ) -> Mail {
         let (subject, what) = match change {
             SecondFactorChange::Enabled => (
                 "Two-step log-in is on",
@@ -41,6 +50,14 @@ impl Letters {
             SecondFactorChange::Reset => (
                 "Two-step log-in was removed",
                 format!("The site's operator removed the authenticator app and recovery codes of your {SITE_NAME} account ({to}) on {at}, as you asked. Log-ins now need only your password; set up an app again in your settings."),
+            ),
+            SecondFactorChange::PasskeyAdded(name) => (
+                "A passkey was added",
+                format!("A passkey named \"{name}\" was added to your {SITE_NAME} account ({to}) on {at}: it can now log in without your password."),
+            ),
+            SecondFactorChange::PasskeyRemoved(name) => (
+                "A passkey was removed",
+                format!("The passkey named \"{name}\" was removed from your {SITE_NAME} account ({to}) on {at}: it no longer logs in."),
             ),
         };
         let after = format!(
