@@ -37,7 +37,7 @@ const [base, mailbox] = await new Promise((resolve, reject) => {
   let seen = "";
   server.stdout.on("data", (chunk) => {
     seen += chunk;
-    const listening = seen.match(/listening on (http:\/\/[\d.:]+)/);
+    const listening = seen.match(/the site is at (http:\/\/[\w.:-]+)/);
     const printed = seen.match(/read it at (http:\/\/\S+\/dev\/mailbox\?key=[\w-]+)/);
     if (listening && printed) resolve([listening[1], printed[1]]);
   });
