@@ -19,7 +19,6 @@ use webauthn_rs::prelude::{
 };
 
 use super::{
-    audit,
     ceremonies::{self, Ceremony, Purpose, CEREMONY_SECONDS},
     letters::second_factor::SecondFactorChange,
     sql::internal,
@@ -198,13 +197,15 @@ impl Accounts {
         .fetch_one(&mut *tx)
         .await
         .map_err(|error| internal("add passkey", error))?;
-        self.notify(&mut tx, user, SecondFactorChange::PasskeyAdded(&name), now)
-            .await?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit passkey", error))?;
-        self.outbox.ring();
-        audit::record(&self.db, Event::PasskeyAdded, Some(user.id), client).await;
+        self.commit_with_notice(
+            tx,
+            user,
+            SecondFactorChange::PasskeyAdded(&name),
+            Event::PasskeyAdded,
+            client,
+            now,
+        )
+        .await?;
         Ok(PasskeyEntry {
             id,
             name,
@@ -265,24 +266,15 @@ impl Accounts {
         .await
         .map_err(|error| internal("remove passkey", error))?;
         let name = name.ok_or(AppError::NotFound)?;
-        self.notify(
-            &mut tx,
+        self.commit_with_notice(
+            tx,
             &current.user,
             SecondFactorChange::PasskeyRemoved(&name),
+            Event::PasskeyRemoved,
+            client,
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit passkey removal", error))?;
-        self.outbox.ring();
-        audit::record(
-            &self.db,
-            Event::PasskeyRemoved,
-            Some(current.user.id),
-            client,
-        )
-        .await;
         Ok(sudo.renewed)
     }
 

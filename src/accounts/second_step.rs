@@ -256,14 +256,16 @@ impl Accounts {
     ) -> Result<i64, AppError> {
         let user = &signed_in.user;
         let left = recovery_codes::left(&self.db, user.id).await?;
-        let mut tx = self.begin().await?;
-        self.notify(&mut tx, user, SecondFactorChange::CodeUsed { left }, now)
-            .await?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit notice", error))?;
-        self.outbox.ring();
-        audit::record(&self.db, Event::RecoveryCodeUsed, Some(user.id), client).await;
+        let tx = self.begin().await?;
+        self.commit_with_notice(
+            tx,
+            user,
+            SecondFactorChange::CodeUsed { left },
+            Event::RecoveryCodeUsed,
+            client,
+            now,
+        )
+        .await?;
         Ok(left)
     }
 }

@@ -171,13 +171,15 @@ impl Accounts {
             return Err(AppError::invalid(Problem::TwoFactorNotStarted));
         }
         let codes = recovery_codes::replace(&mut tx, user_id, now).await?;
-        self.notify(&mut tx, &current.user, SecondFactorChange::Enabled, now)
-            .await?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit totp", error))?;
-        self.outbox.ring();
-        audit::record(&self.db, Event::TwoFactorEnabled, Some(user_id), client).await;
+        self.commit_with_notice(
+            tx,
+            &current.user,
+            SecondFactorChange::Enabled,
+            Event::TwoFactorEnabled,
+            client,
+            now,
+        )
+        .await?;
         Ok(codes)
     }
 
@@ -195,23 +197,20 @@ impl Accounts {
             .await?;
         let now = now();
         let mut tx = self.begin().await?;
-        let removed = remove_second_factor(&mut tx, current.user.id).await?;
-        if removed {
-            self.notify(&mut tx, &current.user, SecondFactorChange::Disabled, now)
-                .await?;
-        }
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit totp off", error))?;
-        if removed {
-            self.outbox.ring();
-            audit::record(
-                &self.db,
+        if remove_second_factor(&mut tx, current.user.id).await? {
+            self.commit_with_notice(
+                tx,
+                &current.user,
+                SecondFactorChange::Disabled,
                 Event::TwoFactorDisabled,
-                Some(current.user.id),
                 client,
+                now,
             )
-            .await;
+            .await?;
+        } else {
+            tx.commit()
+                .await
+                .map_err(|error| internal("commit totp off", error))?;
         }
         Ok(sudo.renewed)
     }
@@ -234,24 +233,15 @@ impl Accounts {
         let now = now();
         let mut tx = self.begin().await?;
         let codes = recovery_codes::replace(&mut tx, user_id, now).await?;
-        self.notify(
-            &mut tx,
+        self.commit_with_notice(
+            tx,
             &current.user,
             SecondFactorChange::CodesRegenerated,
+            Event::RecoveryCodesRegenerated,
+            client,
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit recovery codes", error))?;
-        self.outbox.ring();
-        audit::record(
-            &self.db,
-            Event::RecoveryCodesRegenerated,
-            Some(user_id),
-            client,
-        )
-        .await;
         Ok((codes, sudo.renewed))
     }
 
@@ -297,6 +287,27 @@ impl Accounts {
             );
         }
         secret
+    }
+
+    /// Writes the notice of `change` to `user`'s address inside `tx`,
+    /// commits it, wakes the mail sender and audits `event` for `user`: how
+    /// every change to a second factor or a passkey ends.
+    pub(super) async fn commit_with_notice(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        user: &User,
+        change: SecondFactorChange<'_>,
+        event: Event,
+        client: &Client,
+        now: i64,
+    ) -> Result<(), AppError> {
+        self.notify(&mut tx, user, change, now).await?;
+        tx.commit()
+            .await
+            .map_err(|error| internal(&format!("commit {event:?}"), error))?;
+        self.outbox.ring();
+        audit::record(&self.db, event, Some(user.id), client).await;
+        Ok(())
     }
 
     /// Writes the notice of `change` to `user`'s address inside `tx`.

@@ -150,8 +150,7 @@ pub async fn end_session(id: String, current_password: Option<String>) -> Result
         .await
     {
         Ok(renewed) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success("/settings?ended=1#sessions");
+            reply.sudo_success(renewed, "/settings?ended=1#sessions");
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),
@@ -192,8 +191,7 @@ pub async fn end_other_sessions(current_password: Option<String>) -> Result<u64,
         .await
     {
         Ok((ended, renewed)) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success("/settings?ended=others#sessions");
+            reply.sudo_success(renewed, "/settings?ended=others#sessions");
             Ok(ended)
         }
         Err(error) => Err(reply.failure(error)),

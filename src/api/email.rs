@@ -42,8 +42,7 @@ pub async fn change_email(
         .await
     {
         Ok(renewed) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success("/settings?sent=email#email");
+            reply.sudo_success(renewed, "/settings?sent=email#email");
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),

@@ -205,8 +205,7 @@ pub async fn rename_passkey(
         .await
     {
         Ok(renewed) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success(SECTION);
+            reply.sudo_success(renewed, SECTION);
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),
@@ -239,8 +238,7 @@ pub async fn remove_passkey(id: i64, current_password: Option<String>) -> Result
         .await
     {
         Ok(renewed) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success(SECTION);
+            reply.sudo_success(renewed, SECTION);
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),

@@ -7,7 +7,7 @@ use super::{
     Profile,
 };
 use crate::{
-    accounts::{second_step::LoggedIn, SignedIn},
+    accounts::{second_step::LoggedIn, NewSession, SignedIn},
     context::request::{
         encode_query, plain_form_post, see_other_if_plain_form, set_device_cookie,
         set_pending_login_cookie, set_session_cookie,
@@ -37,6 +37,15 @@ impl FormReply {
 
     pub fn success(self, location: &str) {
         see_other_if_plain_form(location);
+    }
+
+    /// Success for an action that needs sudo mode: the browser gets the
+    /// session the password renewed, if it did, then as [`Self::success`].
+    pub fn sudo_success(self, renewed: Option<NewSession>, location: &str) {
+        if let Some(session) = &renewed {
+            set_session_cookie(session);
+        }
+        self.success(location);
     }
 
     /// Success for a form that signed the browser in: sets its session and

@@ -85,8 +85,7 @@ pub async fn start_totp(current_password: Option<String>) -> Result<TotpStarted,
         .await
     {
         Ok((setup, renewed)) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success(SECTION);
+            reply.sudo_success(renewed, SECTION);
             Ok(TotpStarted {
                 secret: setup.secret,
                 otpauth_uri: setup.otpauth_uri,
@@ -160,8 +159,7 @@ pub async fn disable_two_factor(current_password: Option<String>) -> Result<(), 
         .await
     {
         Ok(renewed) => {
-            renewed.inspect(request::set_session_cookie);
-            reply.success(SECTION);
+            reply.sudo_success(renewed, SECTION);
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),
@@ -201,9 +199,8 @@ pub async fn regenerate_recovery_codes(
         .await
     {
         Ok((recovery_codes, renewed)) => {
-            renewed.inspect(request::set_session_cookie);
             request::leave_fresh_codes(&accounts, &recovery_codes);
-            reply.success(SECTION);
+            reply.sudo_success(renewed, SECTION);
             Ok(RecoveryCodes { recovery_codes })
         }
         Err(error) => Err(reply.failure(error)),
