@@ -15,6 +15,7 @@ pub mod app;
 pub mod brand;
 pub mod components;
 pub mod error;
+pub mod json;
 pub mod page_data;
 pub mod pages;
 pub mod validation;

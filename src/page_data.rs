@@ -1,11 +1,13 @@
 //! Values the server works out while rendering a page and sends inside it,
 //! so the browser hydrates with the same answer instead of asking again.
 
-use leptos::server::{
-    codee::{Decoder, Encoder},
-    SharedValue,
-};
+use std::future::Future;
+
+use leptos::prelude::*;
+use leptos::server::SharedValue;
 use serde::{de::DeserializeOwned, Serialize};
+
+use crate::json::Json;
 
 /// A value that travels inside the page (Leptos's `SharedValue`): `value`
 /// runs while the server renders the page and its result is written into
@@ -15,28 +17,20 @@ pub fn page_data<T>(value: impl FnOnce() -> T) -> T
 where
     T: Serialize + DeserializeOwned,
 {
-    SharedValue::<T, PageJson>::new_with_encoding(value).into_inner()
+    SharedValue::<T, Json>::new_with_encoding(value).into_inner()
 }
 
-/// JSON, read with the same parser as the server functions' answers
-/// (from bytes): Leptos's default codec reads from a `str`, which put a
-/// second copy of the JSON reader into the browser bundle.
-pub struct PageJson;
-
-impl<T: Serialize> Encoder<T> for PageJson {
-    type Error = serde_json::Error;
-    type Encoded = String;
-
-    fn encode(value: &T) -> Result<String, serde_json::Error> {
-        serde_json::to_string(value)
-    }
-}
-
-impl<T: DeserializeOwned> Decoder<T> for PageJson {
-    type Error = serde_json::Error;
-    type Encoded = str;
-
-    fn decode(json: &str) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(json.as_bytes())
-    }
+/// A resource (Leptos's `Resource::new`) whose value the page carries as
+/// [`Json`], the encoding of the server functions' answers, so that the
+/// browser reads both with one reader.
+pub fn resource<S, T, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> Resource<T, Json>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
 }

@@ -10,6 +10,8 @@
 
 use leptos::prelude::*;
 
+use crate::json::JsonAnswer;
+
 use super::SessionView;
 use crate::{
     api::fields::{Fields, FromFields},
@@ -25,7 +27,7 @@ const SETTINGS: &str = "/settings";
 /// password, entered again, renews the session (a new session cookie; the
 /// old token stops working) and starts sudo mode in it. 422 when it is
 /// wrong or missing, 429 after too many wrong ones.
-#[server(prefix = "/api/account", endpoint = "reauth")]
+#[server(prefix = "/api/account", endpoint = "reauth", output = JsonAnswer)]
 pub async fn reauthenticate(password: String) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -59,7 +61,7 @@ impl FromFields for Reauthenticate {
 /// account ends, this one is renewed (a new session cookie); a notice is
 /// mailed. 422 when the current
 /// password is wrong, or the new one breaks the rules or equals the old.
-#[server(prefix = "/api/account", endpoint = "password")]
+#[server(prefix = "/api/account", endpoint = "password", output = JsonAnswer)]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -101,7 +103,7 @@ impl FromFields for ChangePassword {
 /// `POST /api/account/sessions`: the account's live sessions, this
 /// browser's first, as `[{"id", "device", "ip", "created", "last_seen",
 /// "current"}]`.
-#[server(prefix = "/api/account", endpoint = "sessions")]
+#[server(prefix = "/api/account", endpoint = "sessions", output = JsonAnswer)]
 pub async fn account_sessions() -> Result<Vec<SessionView>, AppError> {
     use crate::context::request;
 
@@ -124,7 +126,7 @@ pub async fn account_sessions() -> Result<Vec<SessionView>, AppError> {
 /// outside sudo mode): ends that session of the account; its browser is
 /// signed out at its next request. 404 when the id is not one of the
 /// account's sessions.
-#[server(prefix = "/api/account", endpoint = "sessions/revoke")]
+#[server(prefix = "/api/account", endpoint = "sessions/revoke", output = JsonAnswer)]
 pub async fn end_session(id: String, current_password: Option<String>) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -169,7 +171,7 @@ impl FromFields for EndSession {
 /// `POST /api/account/sessions/revoke-others` (with `current_password`
 /// outside sudo mode): ends every session of the account but this one;
 /// returns how many ended.
-#[server(prefix = "/api/account", endpoint = "sessions/revoke-others")]
+#[server(prefix = "/api/account", endpoint = "sessions/revoke-others", output = JsonAnswer)]
 pub async fn end_other_sessions(current_password: Option<String>) -> Result<u64, AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -210,7 +212,7 @@ impl FromFields for EndOtherSessions {
 /// typed; and `current_password` outside sudo mode): deletes the account
 /// and everything that names it, mails a last notice, and signs this
 /// browser out. 422 when the typed address is not the account's.
-#[server(prefix = "/api/account", endpoint = "delete")]
+#[server(prefix = "/api/account", endpoint = "delete", output = JsonAnswer)]
 pub async fn delete_account(
     confirm_email: String,
     current_password: Option<String>,

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::json::JsonAnswer;
+
 use super::Profile;
 use crate::{
     api::fields::{Fields, FromFields},
@@ -16,7 +18,7 @@ use crate::{
 /// starts the account and returns `null` (a plain form post: 303 to
 /// `/signup?check=1`), alike for every address. 422 with every field
 /// problem.
-#[server(prefix = "/api/auth", endpoint = "signup")]
+#[server(prefix = "/api/auth", endpoint = "signup", output = JsonAnswer)]
 pub async fn sign_up(
     email: String,
     password: String,
@@ -68,7 +70,7 @@ impl FromFields for SignUp {
 /// account with a second factor, the right password is not enough: 401
 /// `"SecondFactorRequired"`, with a cookie for the pending log-in that
 /// `/api/auth/login/second-factor` completes.
-#[server(prefix = "/api/auth", endpoint = "login")]
+#[server(prefix = "/api/auth", endpoint = "login", output = JsonAnswer)]
 pub async fn log_in(
     email: String,
     password: String,
@@ -125,7 +127,7 @@ impl FromFields for LogIn {
 /// (`CodeIncorrect`, `RecoveryCodeIncorrect`) or when the log-in waited
 /// over 5 minutes (`LogInExpired`); 429 after too many wrong ones (the
 /// log-in limits).
-#[server(prefix = "/api/auth", endpoint = "login/second-factor")]
+#[server(prefix = "/api/auth", endpoint = "login/second-factor", output = JsonAnswer)]
 pub async fn log_in_second_factor(
     code: Option<String>,
     recovery_code: Option<String>,
@@ -184,7 +186,7 @@ impl FromFields for LogInSecondFactor {
 
 /// `POST /api/auth/logout`: ends the current session on the server and
 /// expires the cookie. Succeeds even when nobody was signed in.
-#[server(prefix = "/api/auth", endpoint = "logout")]
+#[server(prefix = "/api/auth", endpoint = "logout", output = JsonAnswer)]
 pub async fn log_out() -> Result<(), AppError> {
     use crate::context::request;
 
@@ -214,7 +216,7 @@ impl FromFields for LogOut {
 }
 
 /// `POST /api/auth/me`: the signed-in user, or `null`.
-#[server(prefix = "/api/auth", endpoint = "me")]
+#[server(prefix = "/api/auth", endpoint = "me", output = JsonAnswer)]
 pub async fn current_user() -> Result<Option<Profile>, AppError> {
     Ok(crate::api::current_profile())
 }

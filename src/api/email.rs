@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::json::JsonAnswer;
+
 use super::{PendingEmailChange, Profile};
 use crate::{
     api::fields::{Fields, FromFields},
@@ -16,7 +18,7 @@ use crate::{
 /// when it is used. The answer is the same whether or not another account
 /// has the address. 422 for a malformed address or the current one, 429
 /// after 3 links in an hour.
-#[server(prefix = "/api/account", endpoint = "email")]
+#[server(prefix = "/api/account", endpoint = "email", output = JsonAnswer)]
 pub async fn change_email(
     new_email: String,
     current_password: Option<String>,
@@ -64,7 +66,7 @@ impl FromFields for ChangeEmail {
 /// this browser is signed in to the account, else `null`. 410 for an
 /// unknown, used or expired link; 409 when another account has the
 /// address by now.
-#[server(prefix = "/api/account", endpoint = "email/confirm")]
+#[server(prefix = "/api/account", endpoint = "email/confirm", output = JsonAnswer)]
 pub async fn confirm_email_change(token: String) -> Result<Option<Profile>, AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -99,7 +101,7 @@ impl FromFields for ConfirmEmailChange {
 /// the link mailed to the new address, as `[{"email", "expires"}]` (each
 /// new address once, newest first; `expires` is when its link stops
 /// working, RFC 3339 in UTC).
-#[server(prefix = "/api/account", endpoint = "email/pending")]
+#[server(prefix = "/api/account", endpoint = "email/pending", output = JsonAnswer)]
 pub async fn pending_email_changes() -> Result<Vec<PendingEmailChange>, AppError> {
     use crate::context::request;
 
@@ -117,7 +119,7 @@ pub async fn pending_email_changes() -> Result<Vec<PendingEmailChange>, AppError
 /// `POST /api/account/email/pending/cancel`: cancels every pending change
 /// of address; the links mailed for them stop working. Needs no password:
 /// it only keeps the account as it is.
-#[server(prefix = "/api/account", endpoint = "email/pending/cancel")]
+#[server(prefix = "/api/account", endpoint = "email/pending/cancel", output = JsonAnswer)]
 pub async fn cancel_email_changes() -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -152,7 +154,7 @@ impl FromFields for CancelEmailChanges {
 /// cancels every pending change of address. Needs no session. 410 for an
 /// unknown, used or expired link: the change was confirmed, cancelled, or
 /// ran out.
-#[server(prefix = "/api/account", endpoint = "email/cancel")]
+#[server(prefix = "/api/account", endpoint = "email/cancel", output = JsonAnswer)]
 pub async fn cancel_email_change(token: String) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 

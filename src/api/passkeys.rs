@@ -14,6 +14,8 @@
 //! cookie).
 
 use leptos::prelude::*;
+
+use crate::json::JsonAnswer;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -77,7 +79,7 @@ impl From<crate::accounts::ceremonies::Ceremony> for PasskeyCeremony {
 /// `POST /api/auth/passkey/start`: options that let the browser offer any
 /// passkey of this site (the button, or the email field's autofill). 404
 /// when the site's address does not allow passkeys; 429 as a log-in.
-#[server(prefix = "/api/auth", endpoint = "passkey/start")]
+#[server(prefix = "/api/auth", endpoint = "passkey/start", output = JsonAnswer)]
 pub async fn start_passkey_log_in() -> Result<PasskeyCeremony, AppError> {
     use crate::context::request;
 
@@ -91,7 +93,7 @@ pub async fn start_passkey_log_in() -> Result<PasskeyCeremony, AppError> {
 /// without a password or a code (a passkey is both), and returns the
 /// profile as a log-in does. 422 `PasskeyNotAccepted` for a passkey the
 /// site does not know or that does not verify, or an expired ceremony.
-#[server(prefix = "/api/auth", endpoint = "passkey/finish")]
+#[server(prefix = "/api/auth", endpoint = "passkey/finish", output = JsonAnswer)]
 pub async fn finish_passkey_log_in(
     ceremony: String,
     credential: String,
@@ -117,7 +119,7 @@ pub async fn finish_passkey_log_in(
 
 /// `POST /api/account/passkeys`: `{"available", "passkeys": [{"id",
 /// "name", "added", "last_used"}]}`. 401 signed out.
-#[server(prefix = "/api/account", endpoint = "passkeys")]
+#[server(prefix = "/api/account", endpoint = "passkeys", output = JsonAnswer)]
 pub async fn list_passkeys() -> Result<PasskeyList, AppError> {
     use crate::context::request;
 
@@ -133,7 +135,7 @@ pub async fn list_passkeys() -> Result<PasskeyList, AppError> {
 /// `POST /api/account/passkeys/add/start` (`current_password` outside
 /// sudo mode): options for `navigator.credentials.create`. 403
 /// `"SudoRequired"`; 404 when the site cannot use passkeys.
-#[server(prefix = "/api/account", endpoint = "passkeys/add/start")]
+#[server(prefix = "/api/account", endpoint = "passkeys/add/start", output = JsonAnswer)]
 pub async fn start_adding_passkey(
     current_password: Option<String>,
 ) -> Result<PasskeyCeremony, AppError> {
@@ -156,7 +158,7 @@ pub async fn start_adding_passkey(
 /// `credential` (the browser's answer, JSON): adds the passkey and returns
 /// it; a notice is mailed. 422 `PasskeyNameInvalid`, `PasskeyNotAccepted`,
 /// `PasskeyAlreadyAdded`.
-#[server(prefix = "/api/account", endpoint = "passkeys/add/finish")]
+#[server(prefix = "/api/account", endpoint = "passkeys/add/finish", output = JsonAnswer)]
 pub async fn finish_adding_passkey(
     ceremony: String,
     name: String,
@@ -174,7 +176,7 @@ pub async fn finish_adding_passkey(
 /// `POST /api/account/passkeys/rename` with `id`, `name` and
 /// `current_password` outside sudo mode. 404 for a passkey that is not
 /// this account's; 422 `PasskeyNameInvalid`; 403 `"SudoRequired"`.
-#[server(prefix = "/api/account", endpoint = "passkeys/rename")]
+#[server(prefix = "/api/account", endpoint = "passkeys/rename", output = JsonAnswer)]
 pub async fn rename_passkey(
     id: i64,
     name: String,
@@ -215,7 +217,7 @@ pub async fn rename_passkey(
 /// `POST /api/account/passkeys/remove` with `id` (`current_password`
 /// outside sudo mode): the passkey no longer signs in; a notice is mailed.
 /// 404 for a passkey that is not this account's; 403 `"SudoRequired"`.
-#[server(prefix = "/api/account", endpoint = "passkeys/remove")]
+#[server(prefix = "/api/account", endpoint = "passkeys/remove", output = JsonAnswer)]
 pub async fn remove_passkey(id: i64, current_password: Option<String>) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -247,7 +249,7 @@ pub async fn remove_passkey(id: i64, current_password: Option<String>) -> Result
 
 /// `POST /api/account/sudo/passkey/start`: options to confirm it is you
 /// with one of your passkeys instead of the password. 422 `NoPasskey`.
-#[server(prefix = "/api/account", endpoint = "sudo/passkey/start")]
+#[server(prefix = "/api/account", endpoint = "sudo/passkey/start", output = JsonAnswer)]
 pub async fn start_passkey_sudo() -> Result<PasskeyCeremony, AppError> {
     use crate::context::request;
 
@@ -261,7 +263,7 @@ pub async fn start_passkey_sudo() -> Result<PasskeyCeremony, AppError> {
 /// `POST /api/account/sudo/passkey/finish` with `ceremony` and
 /// `credential`: as entering the password, renews the session (a new
 /// cookie) and starts sudo mode. 422 `PasskeyNotAccepted`.
-#[server(prefix = "/api/account", endpoint = "sudo/passkey/finish")]
+#[server(prefix = "/api/account", endpoint = "sudo/passkey/finish", output = JsonAnswer)]
 pub async fn finish_passkey_sudo(ceremony: String, credential: String) -> Result<(), AppError> {
     use crate::context::request;
 

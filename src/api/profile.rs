@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::json::JsonAnswer;
+
 use super::{Activity, Profile};
 use crate::{
     api::fields::{Fields, FromFields},
@@ -12,7 +14,7 @@ use crate::{
 /// `POST /api/profile/display-name` with `display_name`: changes the
 /// signed-in user's display name (empty removes it). 401 when not signed
 /// in; 422 when the name breaks the rules.
-#[server(prefix = "/api/profile", endpoint = "display-name")]
+#[server(prefix = "/api/profile", endpoint = "display-name", output = JsonAnswer)]
 pub async fn update_display_name(display_name: String) -> Result<Profile, AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -47,7 +49,7 @@ impl FromFields for UpdateDisplayName {
 /// `POST /api/profile/activity`: the signed-in user's last ten security
 /// events (log-ins, failed attempts, changes), newest first. 401 when not
 /// signed in.
-#[server(prefix = "/api/profile", endpoint = "activity")]
+#[server(prefix = "/api/profile", endpoint = "activity", output = JsonAnswer)]
 pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
     use crate::accounts::{audit::Actor, Event};
     use crate::context::request;

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::json::JsonAnswer;
+
 use super::Profile;
 use crate::{
     api::fields::{Fields, FromFields},
@@ -16,7 +18,7 @@ use crate::{
 /// or not it has one: 200 (a plain form post: 303 to
 /// `/forgot-password?sent=1`), after the same time. 422 only for an empty
 /// or over-long address; 429 when this network asks too often.
-#[server(prefix = "/api/auth", endpoint = "password-reset/request")]
+#[server(prefix = "/api/auth", endpoint = "password-reset/request", output = JsonAnswer)]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -53,7 +55,7 @@ impl FromFields for ForgotPassword {
 /// the profile. An account with a second factor is not signed in: 401
 /// `"SecondFactorRequired"`, as after a log-in's password. 410 when the link is unknown, used or expired; 422 when
 /// the password breaks the rules or the two differ.
-#[server(prefix = "/api/auth", endpoint = "password-reset/confirm")]
+#[server(prefix = "/api/auth", endpoint = "password-reset/confirm", output = JsonAnswer)]
 pub async fn reset_password(
     token: String,
     password: String,
@@ -98,7 +100,7 @@ impl FromFields for ResetPassword {
 /// profile, or `null` when this browser is not signed in to the account (a plain form post: 303 to
 /// `/verify-email?verified=1`). 410 when the link is unknown, used or
 /// expired.
-#[server(prefix = "/api/auth", endpoint = "verify-email")]
+#[server(prefix = "/api/auth", endpoint = "verify-email", output = JsonAnswer)]
 pub async fn verify_email(
     token: String,
     password: Option<String>,
@@ -146,7 +148,7 @@ impl FromFields for VerifyEmail {
 /// `POST /api/auth/verify-email/resend`: mails the signed-in user a new
 /// verification link. 401 when not signed in; 429 after 3 links in an
 /// hour.
-#[server(prefix = "/api/auth", endpoint = "verify-email/resend")]
+#[server(prefix = "/api/auth", endpoint = "verify-email/resend", output = JsonAnswer)]
 pub async fn resend_verification() -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 

@@ -3,6 +3,8 @@
 //! mode (as changing the email does: `current_password` outside it).
 
 use leptos::prelude::*;
+
+use crate::json::JsonAnswer;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -44,7 +46,7 @@ pub struct TwoFactorView {
 
 /// `POST /api/account/two-factor`: whether the app is on, a set-up waiting
 /// for its code, and how many recovery codes are left. 401 signed out.
-#[server(prefix = "/api/account", endpoint = "two-factor")]
+#[server(prefix = "/api/account", endpoint = "two-factor", output = JsonAnswer)]
 pub async fn two_factor_status() -> Result<TwoFactorView, AppError> {
     use crate::context::request;
 
@@ -67,7 +69,7 @@ pub async fn two_factor_status() -> Result<TwoFactorView, AppError> {
 /// sudo mode): a new secret for an authenticator app, as `{"secret",
 /// "otpauth_uri", "qr_svg"}`; it is not on until `…/totp/enable` gets a
 /// code. 403 `"SudoRequired"`; 422 `TwoFactorAlreadyOn`.
-#[server(prefix = "/api/account", endpoint = "two-factor/totp/start")]
+#[server(prefix = "/api/account", endpoint = "two-factor/totp/start", output = JsonAnswer)]
 pub async fn start_totp(current_password: Option<String>) -> Result<TotpStarted, AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -108,7 +110,7 @@ impl FromFields for StartTotp {
 /// turns the app on and returns `{"recovery_codes": [10 codes]}`, shown
 /// this once; a notice is mailed. 422 `CodeIncorrect`,
 /// `TwoFactorNotStarted` (no set-up in the last 15 minutes).
-#[server(prefix = "/api/account", endpoint = "two-factor/totp/enable")]
+#[server(prefix = "/api/account", endpoint = "two-factor/totp/enable", output = JsonAnswer)]
 pub async fn enable_totp(code: String) -> Result<RecoveryCodes, AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -141,7 +143,7 @@ impl FromFields for EnableTotp {
 /// `POST /api/account/two-factor/disable` (`current_password` outside sudo
 /// mode): turns the second factor off; the app's secret and the recovery
 /// codes are removed and a notice is mailed. 403 `"SudoRequired"`.
-#[server(prefix = "/api/account", endpoint = "two-factor/disable")]
+#[server(prefix = "/api/account", endpoint = "two-factor/disable", output = JsonAnswer)]
 pub async fn disable_two_factor(current_password: Option<String>) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 
@@ -178,7 +180,7 @@ impl FromFields for DisableTwoFactor {
 /// outside sudo mode): new recovery codes, `{"recovery_codes": [...]}`;
 /// the old ones stop working and a notice is mailed. 403
 /// `"SudoRequired"`; 422 `TwoFactorNotStarted` when the app is off.
-#[server(prefix = "/api/account", endpoint = "two-factor/recovery-codes")]
+#[server(prefix = "/api/account", endpoint = "two-factor/recovery-codes", output = JsonAnswer)]
 pub async fn regenerate_recovery_codes(
     current_password: Option<String>,
 ) -> Result<RecoveryCodes, AppError> {

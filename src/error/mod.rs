@@ -6,13 +6,13 @@
 
 use std::fmt;
 
-use leptos::server_fn::{
-    codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
-};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::Serialize;
 
-use crate::validation::{Field, Problem};
+use crate::{
+    json::Json,
+    validation::{Field, Problem},
+};
 
 mod wire;
 
@@ -187,7 +187,7 @@ fn wait(seconds: u64) -> String {
 impl std::error::Error for AppError {}
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = Json;
 
     /// Failures of the server-function machinery itself: reading the
     /// arguments is the client's fault; anything else is ours. On the

@@ -6,12 +6,13 @@
 //! other is a one-key object (`{"Invalid": [...]}`,
 //! `{"Busy": {"retry_after": 3}}`). The derived reader handles every shape
 //! a data format might give an enum, and was 8 KB of the browser bundle
-//! after compression; these take the two shapes JSON has.
+//! after compression; these read serde's enum shapes by name, which both
+//! JSON readers (`serde_json`, and the browser's in `crate::json`) give.
 
 use std::fmt;
 
 use serde::{
-    de::{self, MapAccess, Visitor},
+    de::{self, EnumAccess, VariantAccess, Visitor},
     Deserialize, Deserializer,
 };
 
@@ -20,9 +21,23 @@ use crate::validation::Problem;
 
 impl<'de> Deserialize<'de> for AppError {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ErrorVisitor)
+        deserializer.deserialize_enum("AppError", &[], ErrorVisitor)
     }
 }
+
+/// The errors that are only a name.
+const NAMED_ERRORS: [(&str, AppError); 10] = [
+    ("InvalidCredentials", AppError::InvalidCredentials),
+    ("NotSignedIn", AppError::NotSignedIn),
+    ("Forbidden", AppError::Forbidden),
+    ("SudoRequired", AppError::SudoRequired),
+    ("SecondFactorRequired", AppError::SecondFactorRequired),
+    ("NotFound", AppError::NotFound),
+    ("LinkInvalid", AppError::LinkInvalid),
+    ("BadRequest", AppError::BadRequest),
+    ("TooLarge", AppError::TooLarge),
+    ("Internal", AppError::Internal),
+];
 
 /// The fields of the variants that say how long to wait.
 #[derive(Deserialize)]
@@ -41,62 +56,41 @@ impl<'de> Visitor<'de> for ErrorVisitor {
         formatter.write_str("an error: its name, or a one-key object")
     }
 
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<AppError, E> {
-        Ok(match name {
-            "InvalidCredentials" => AppError::InvalidCredentials,
-            "NotSignedIn" => AppError::NotSignedIn,
-            "Forbidden" => AppError::Forbidden,
-            "SudoRequired" => AppError::SudoRequired,
-            "SecondFactorRequired" => AppError::SecondFactorRequired,
-            "NotFound" => AppError::NotFound,
-            "LinkInvalid" => AppError::LinkInvalid,
-            "BadRequest" => AppError::BadRequest,
-            "TooLarge" => AppError::TooLarge,
-            "Internal" => AppError::Internal,
-            _ => return Err(E::invalid_value(de::Unexpected::Str(name), &self)),
-        })
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AppError, A::Error> {
-        let Some(name) = map.next_key::<String>()? else {
-            return Err(de::Error::invalid_length(0, &self));
-        };
-        let error = match name.as_str() {
-            "Invalid" => AppError::Invalid(map.next_value()?),
-            "TooManyAttempts" => AppError::TooManyAttempts {
-                retry_after: map.next_value::<Wait>()?.retry_after,
-            },
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<AppError, A::Error> {
+        let (name, variant) = data.variant::<String>()?;
+        if let Some((_, error)) = NAMED_ERRORS.iter().find(|(known, _)| *known == name) {
+            variant.unit_variant()?;
+            return Ok(error.clone());
+        }
+        match name.as_str() {
+            "Invalid" => variant.newtype_variant().map(AppError::Invalid),
+            "TooManyAttempts" => {
+                let wait: Wait = variant.newtype_variant()?;
+                Ok(AppError::TooManyAttempts {
+                    retry_after: wait.retry_after,
+                })
+            }
             "LogInLocked" => {
-                let wait: Wait = map.next_value()?;
-                AppError::LogInLocked {
+                let wait: Wait = variant.newtype_variant()?;
+                Ok(AppError::LogInLocked {
                     retry_after: wait.retry_after,
                     capped: wait.capped,
-                }
+                })
             }
-            "Busy" => AppError::Busy {
-                retry_after: map.next_value::<Wait>()?.retry_after,
-            },
-            _ => return Err(de::Error::invalid_value(de::Unexpected::Str(&name), &self)),
-        };
-        only_key(map, error, &self)
-    }
-}
-
-/// `value`, when `map` has no key left.
-fn only_key<'de, A: MapAccess<'de>, T>(
-    mut map: A,
-    value: T,
-    expected: &dyn de::Expected,
-) -> Result<T, A::Error> {
-    match map.next_key::<de::IgnoredAny>()? {
-        Some(_) => Err(de::Error::invalid_length(2, expected)),
-        None => Ok(value),
+            "Busy" => {
+                let wait: Wait = variant.newtype_variant()?;
+                Ok(AppError::Busy {
+                    retry_after: wait.retry_after,
+                })
+            }
+            _ => Err(de::Error::custom("an error this version does not know")),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Problem {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ProblemVisitor)
+        deserializer.deserialize_enum("Problem", &[], ProblemVisitor)
     }
 }
 
@@ -167,28 +161,21 @@ impl<'de> Visitor<'de> for ProblemVisitor {
         formatter.write_str("a problem: its name, or a one-key object")
     }
 
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<Problem, E> {
-        NAMED_PROBLEMS
-            .iter()
-            .find(|(known, _)| *known == name)
-            .map(|(_, problem)| *problem)
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Str(name), &self))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Problem, A::Error> {
-        let Some(name) = map.next_key::<String>()? else {
-            return Err(de::Error::invalid_length(0, &self));
-        };
-        let problem = match name.as_str() {
-            "PasswordTooShort" => Problem::PasswordTooShort {
-                chars: map.next_value::<Count>()?.chars,
-            },
-            "DisplayNameTooLong" => Problem::DisplayNameTooLong {
-                chars: map.next_value::<Count>()?.chars,
-            },
-            _ => return Err(de::Error::invalid_value(de::Unexpected::Str(&name), &self)),
-        };
-        only_key(map, problem, &self)
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Problem, A::Error> {
+        let (name, variant) = data.variant::<String>()?;
+        if let Some((_, problem)) = NAMED_PROBLEMS.iter().find(|(known, _)| *known == name) {
+            variant.unit_variant()?;
+            return Ok(*problem);
+        }
+        match name.as_str() {
+            "PasswordTooShort" => Ok(Problem::PasswordTooShort {
+                chars: variant.newtype_variant::<Count>()?.chars,
+            }),
+            "DisplayNameTooLong" => Ok(Problem::DisplayNameTooLong {
+                chars: variant.newtype_variant::<Count>()?.chars,
+            }),
+            _ => Err(de::Error::custom("a problem this version does not know")),
+        }
     }
 }
 
@@ -302,6 +289,7 @@ mod tests {
             let json = serde_json::to_string(&error).expect("serialize");
             let read: AppError = serde_json::from_str(&json).expect(&json);
             assert_eq!(read, error, "{json}");
+            assert_eq!(crate::json::read(json.as_bytes()), Ok(error), "{json}");
         }
         for (name, problem) in NAMED_PROBLEMS {
             assert_eq!(
@@ -314,7 +302,13 @@ mod tests {
 
     #[test]
     fn the_documented_shapes_read_as_the_readme_gives_them() {
-        let read = |json: &str| serde_json::from_str::<AppError>(json);
+        // Both readers: the server's tests read with serde_json, the
+        // browser with crate::json.
+        let read = |json: &str| {
+            let read = serde_json::from_str::<AppError>(json).ok();
+            assert_eq!(read, crate::json::read(json.as_bytes()).ok(), "{json}");
+            read.ok_or(json.to_owned())
+        };
         assert_eq!(read(r#""NotSignedIn""#).unwrap(), AppError::NotSignedIn);
         assert_eq!(
             read(r#"{"Invalid":["EmailTaken",{"PasswordTooShort":{"chars":9}}]}"#).unwrap(),
@@ -352,6 +346,10 @@ mod tests {
             "null",
         ] {
             assert!(serde_json::from_str::<AppError>(json).is_err(), "{json}");
+            assert!(
+                crate::json::read::<AppError>(json.as_bytes()).is_err(),
+                "{json}"
+            );
         }
     }
 }

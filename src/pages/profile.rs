@@ -119,7 +119,7 @@ fn Unverified() -> impl IntoView {
 fn RecentActivity() -> impl IntoView {
     let account = AccountState::expect();
     // Refreshed whenever the account changes (a new name, say).
-    let activity = Resource::new(move || account.user.get(), |_| recent_activity());
+    let activity = crate::page_data::resource(move || account.user.get(), |_| recent_activity());
     view! {
         <h2>"Recent activity"</h2>
         <Transition>

@@ -12,12 +12,17 @@ use crate::{
 
 /// The changes of address waiting for their link.
 #[derive(Clone, Copy)]
-pub(super) struct Pending(pub(super) Resource<Result<Vec<PendingEmailChange>, AppError>>);
+pub(super) struct Pending(
+    pub(super) Resource<Result<Vec<PendingEmailChange>, AppError>, crate::json::Json>,
+);
 
 impl Pending {
     /// Loads them, for the page's sections to share.
     pub(super) fn provide() {
-        provide_context(Self(Resource::new(|| (), |_| pending_email_changes())));
+        provide_context(Self(crate::page_data::resource(
+            || (),
+            |_| pending_email_changes(),
+        )));
     }
 
     pub(super) fn expect() -> Self {

@@ -19,7 +19,7 @@ use crate::{
 
 #[component]
 pub(super) fn SessionsSection() -> impl IntoView {
-    let sessions = Resource::new(|| (), |_| account_sessions());
+    let sessions = crate::page_data::resource(|| (), |_| account_sessions());
     // A JavaScript-free post that needed the password comes back with the
     // error and the session it was for.
     let echo = FormEcho::take(FormId::EndSession);
@@ -60,7 +60,7 @@ pub(super) fn SessionsSection() -> impl IntoView {
     }
 }
 
-type Sessions = Resource<Result<Vec<SessionView>, AppError>>;
+type Sessions = Resource<Result<Vec<SessionView>, AppError>, crate::json::Json>;
 
 #[component]
 fn SessionItem(

@@ -22,7 +22,7 @@ use crate::{
     validation::Field,
 };
 
-type Status = Resource<Result<TwoFactorView, AppError>>;
+type Status = Resource<Result<TwoFactorView, AppError>, crate::json::Json>;
 
 /// What JavaScript-free posts left for each form.
 #[derive(Clone, Default)]
@@ -35,7 +35,7 @@ struct Echoes {
 
 #[component]
 pub(super) fn TwoFactorSection() -> impl IntoView {
-    let status: Status = Resource::new(|| (), |_| two_factor_status());
+    let status: Status = crate::page_data::resource(|| (), |_| two_factor_status());
     // Codes an action just made (with JavaScript), shown once.
     let fresh = RwSignal::new(None::<Vec<String>>);
     let echoes = Echoes {
