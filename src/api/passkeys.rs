@@ -18,13 +18,23 @@ use leptos::prelude::*;
 use crate::json::JsonAnswer;
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ssr")]
-use crate::validation::Field;
-use crate::{api::Profile, error::AppError};
+use crate::{
+    api::{
+        fields::{Fields, FromFields},
+        Profile,
+    },
+    error::AppError,
+    validation::Field,
+};
 
-/// Where the settings page's passkey section is.
+/// Where the settings page's passkey section is: what a plain form post
+/// that failed comes back to, and, saying what was done, one that worked.
 #[cfg(feature = "ssr")]
 const SECTION: &str = "/settings#passkeys";
+#[cfg(feature = "ssr")]
+const RENAMED: &str = "/settings?passkey=renamed#passkeys";
+#[cfg(feature = "ssr")]
+const REMOVED: &str = "/settings?passkey=removed#passkeys";
 
 /// A started ceremony.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,11 +217,26 @@ pub async fn rename_passkey(
         .await
     {
         Ok(renewed) => {
-            reply.sudo_success(renewed, SECTION);
+            reply.sudo_success(renewed, RENAMED);
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),
     }
+}
+
+impl FromFields for RenamePasskey {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            id: passkey_id(fields),
+            name: fields.text(Field::PasskeyName.name()),
+            current_password: fields.optional(Field::CurrentPassword.name()),
+        }
+    }
+}
+
+/// The passkey a form is about (its hidden `id`); no passkey has id 0.
+fn passkey_id(fields: &Fields) -> i64 {
+    fields.text("id").parse().unwrap_or(0)
 }
 
 /// `POST /api/account/passkeys/remove` with `id` (`current_password`
@@ -240,10 +265,19 @@ pub async fn remove_passkey(id: i64, current_password: Option<String>) -> Result
         .await
     {
         Ok(renewed) => {
-            reply.sudo_success(renewed, SECTION);
+            reply.sudo_success(renewed, REMOVED);
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),
+    }
+}
+
+impl FromFields for RemovePasskey {
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            id: passkey_id(fields),
+            current_password: fields.optional(Field::CurrentPassword.name()),
+        }
     }
 }
 

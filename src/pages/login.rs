@@ -4,12 +4,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use crate::{
-    api::{auth::LogIn, safe_next, FormEcho, FormId},
+    api::{auth::LogIn, safe_next, FormEcho, FormId, Profile},
     components::{
         account::AccountState,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
         form::{form_action_settled, ServerForm},
         head::PageHead,
+        passkey::PasskeySignIn,
     },
     error::AppError,
     validation::Field,
@@ -36,12 +37,16 @@ pub fn LoginPage() -> impl IntoView {
     let hidden_next = next().map(|next| view! { <input type="hidden" name="next" value=next/> });
     let navigate = use_navigate();
     let search = use_location().search;
-    let log_in = form_action_settled::<LogIn>(move |answer| match answer {
-        Ok(profile) => {
-            account.set_user(Some(profile.clone()));
+    let signed_in = {
+        let navigate = navigate.clone();
+        Callback::new(move |profile: Profile| {
+            account.set_user(Some(profile));
             let target = next().unwrap_or_else(|| "/profile".to_owned());
             navigate(&target, Default::default());
-        }
+        })
+    };
+    let log_in = form_action_settled::<LogIn>(move |answer| match answer {
+        Ok(profile) => signed_in.run(profile.clone()),
         // The password was right and the account has a second factor: the
         // next page asks for it, keeping this page's `next`.
         Err(AppError::SecondFactorRequired) => navigate(
@@ -50,6 +55,7 @@ pub fn LoginPage() -> impl IntoView {
         ),
         Err(_) => {}
     });
+    let remember = NodeRef::new();
     let error = form_error(
         move || log_in.value().get(),
         echo.as_ref().map(|echo| echo.error.clone()),
@@ -65,7 +71,7 @@ pub fn LoginPage() -> impl IntoView {
                     label="Email"
                     name="email"
                     input_type="email"
-                    autocomplete="username"
+                    autocomplete="username webauthn"
                     required=true
                     value=email
                     error=field_error(error, Field::Email)
@@ -77,12 +83,13 @@ pub fn LoginPage() -> impl IntoView {
                     error=field_error(error, Field::Password)
                 />
                 <div class="field field--inline">
-                    <input id="remember" name="remember" type="checkbox" value="true"/>
+                    <input id="remember" name="remember" type="checkbox" value="true" node_ref=remember/>
                     <label for="remember">"Remember me"</label>
                 </div>
                 {hidden_next}
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
             </ServerForm>
+            <PasskeySignIn remember signed_in/>
             <p><a href="/forgot-password">"Forgot your password?"</a></p>
             <p>"New here? " <a href="/signup">"Create an account"</a></p>
         </section>

@@ -1,6 +1,7 @@
-//! `/settings`: the signed-in user changes their password and email, sees
-//! where they are signed in and ends those sessions, or deletes the
-//! account. Every form works without JavaScript.
+//! `/settings`: the signed-in user changes their password and email, sets
+//! up two-step log-in and passkeys, sees where they are signed in and ends
+//! those sessions, or deletes the account. Every form works without
+//! JavaScript, except adding a passkey, which the browser itself makes.
 //!
 //! Changing the email, ending sessions and deleting the account need the
 //! password entered in the last few minutes. When the server asks for it
@@ -9,6 +10,7 @@
 
 mod email;
 mod parts;
+mod passkeys;
 mod sessions;
 mod two_factor;
 
@@ -31,6 +33,7 @@ use crate::{
 };
 use email::EmailSection;
 use parts::{returned_with, Pending, SudoPassword};
+use passkeys::PasskeysSection;
 use sessions::SessionsSection;
 use two_factor::TwoFactorSection;
 
@@ -66,6 +69,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <PasswordSection/>
                     <EmailSection/>
                     <TwoFactorSection/>
+                    <PasskeysSection/>
                     <SessionsSection/>
                     <DeleteSection/>
                 })
