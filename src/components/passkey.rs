@@ -11,7 +11,9 @@ use leptos::{html, prelude::*};
 
 use crate::{
     api::{
-        passkeys::{finish_passkey_log_in, start_passkey_log_in},
+        passkeys::{
+            finish_passkey_log_in, finish_passkey_sudo, start_passkey_log_in, start_passkey_sudo,
+        },
         Profile,
     },
     error::AppError,
@@ -62,6 +64,14 @@ pub async fn create_passkey(options: &str) -> Result<String, Refusal> {
         let _ = options;
         Err(Refusal::Unsupported)
     }
+}
+
+/// Confirms it is you with one of your passkeys instead of the password:
+/// as entering it, this starts sudo mode (and renews the session).
+pub async fn confirm_with_passkey() -> Result<(), Refusal> {
+    let started = start_passkey_sudo().await?;
+    let credential = use_passkey(&started.options, None).await?;
+    Ok(finish_passkey_sudo(started.ceremony, credential).await?)
 }
 
 /// The log-in page's passkey controls: a "Sign in with a passkey" button,
@@ -115,7 +125,6 @@ type Waiting = ();
 /// Has the browser use a passkey with the server's `options`: returns its
 /// answer as JSON. With `waiting`, the request waits in the autofill until
 /// a passkey is picked there.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 async fn use_passkey(options: &str, waiting: Option<Waiting>) -> Result<String, Refusal> {
     #[cfg(feature = "hydrate")]
     return browser::ceremony(options, browser::Kind::Get, waiting.as_ref()).await;

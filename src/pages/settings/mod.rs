@@ -32,7 +32,7 @@ use crate::{
     validation::{Field, EMAIL_MAX_CHARS},
 };
 use email::EmailSection;
-use parts::{returned_with, Pending, SudoPassword};
+use parts::{returned_with, Passkeys, Pending, SudoPassword};
 use passkeys::PasskeysSection;
 use sessions::SessionsSection;
 use two_factor::TwoFactorSection;
@@ -49,6 +49,8 @@ pub fn SettingsPage() -> impl IntoView {
     provide_context(deleted);
     // Changing the password and ending sessions also cancel them.
     Pending::provide();
+    // Their section lists them; password prompts offer them.
+    Passkeys::provide();
     Effect::new(move |_| {
         if !signed_in.get() && !deleted.0.get_untracked() {
             navigate(

@@ -4,9 +4,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{email::pending_email_changes, PendingEmailChange},
-    components::field::field_error,
+    api::{
+        email::pending_email_changes,
+        passkeys::{list_passkeys, PasskeyList},
+        PendingEmailChange,
+    },
+    components::{field::field_error, passkey::confirm_with_passkey},
     error::AppError,
+    json::Json,
     validation::Field,
 };
 
@@ -33,6 +38,29 @@ impl Pending {
     /// and changing the password each change the list.
     pub(super) fn refetch(self) {
         self.0.refetch();
+    }
+}
+
+/// The account's passkeys: listed by their section, and offered by every
+/// password prompt as the other way to confirm it is you.
+#[derive(Clone, Copy)]
+pub(super) struct Passkeys(pub(super) Resource<Result<PasskeyList, AppError>, Json>);
+
+impl Passkeys {
+    pub(super) fn provide() {
+        provide_context(Self(crate::page_data::resource(|| (), |_| list_passkeys())));
+    }
+
+    pub(super) fn expect() -> Self {
+        expect_context::<Self>()
+    }
+
+    /// Whether the account has a passkey this site can use (false until
+    /// known).
+    fn any(self) -> bool {
+        self.0.with(
+            |list| matches!(list, Some(Ok(list)) if list.available && !list.passkeys.is_empty()),
+        )
     }
 }
 
@@ -67,6 +95,23 @@ pub(super) fn SudoPassword(
             None => hint_id.clone(),
         }
     };
+    // Offered once the page runs (and knows the account has a passkey):
+    // the server's page and the first hydrated one stay the same.
+    let passkeys = Passkeys::expect();
+    let offer_passkey = RwSignal::new(false);
+    Effect::new(move |_| offer_passkey.set(passkeys.any()));
+    let note = RwSignal::new(None::<String>);
+    let button = NodeRef::<leptos::html::Button>::new();
+    let use_passkey = move |_| {
+        note.set(None);
+        leptos::task::spawn_local(async move {
+            match confirm_with_passkey().await {
+                // Sudo mode is on: the form's own button finishes the action.
+                Ok(()) => resubmit(button),
+                Err(refusal) => note.set(Some(refusal.message())),
+            }
+        });
+    };
     view! {
         <Show when=move || asked.get()>
             <div class="field">
@@ -92,8 +137,31 @@ pub(super) fn SudoPassword(
                     aria-invalid=move || message.get().map(|_| "true")
                     aria-describedby=described_by.clone()
                 />
+                <p class="field__hint" role="status">{move || note.get()}</p>
+                <button
+                    type="button"
+                    class="button button--quiet js-only"
+                    node_ref=button
+                    hidden=move || !offer_passkey.get()
+                    on:click=use_passkey
+                >
+                    "Use a passkey instead"
+                </button>
             </div>
         </Show>
+    }
+}
+
+/// Submits again the form that holds `button`, as its submit button would.
+fn resubmit(button: NodeRef<leptos::html::Button>) {
+    use leptos::wasm_bindgen::JsCast;
+
+    let form = button
+        .get_untracked()
+        .and_then(|button| button.closest("form").ok().flatten())
+        .and_then(|form| form.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
+    if let Some(form) = form {
+        let _ = form.request_submit();
     }
 }
 

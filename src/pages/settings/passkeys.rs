@@ -5,13 +5,13 @@
 
 use leptos::prelude::*;
 
-use super::parts::{returned_with, SudoPassword};
+use super::parts::{returned_with, Passkeys, SudoPassword};
 use crate::{
     api::{
         fields::Fields,
         passkeys::{
-            finish_adding_passkey, list_passkeys, start_adding_passkey, PasskeyList, PasskeyView,
-            RemovePasskey, RenamePasskey,
+            finish_adding_passkey, start_adding_passkey, PasskeyList, PasskeyView, RemovePasskey,
+            RenamePasskey,
         },
         FormEcho, FormId,
     },
@@ -25,14 +25,14 @@ use crate::{
     validation::{check_passkey_name, Field, PASSKEY_NAME_MAX_CHARS},
 };
 
-type Passkeys = Resource<Result<PasskeyList, AppError>, Json>;
+type List = Resource<Result<PasskeyList, AppError>, Json>;
 
 /// What the section says after a change.
 type Status = RwSignal<Option<&'static str>>;
 
 #[component]
 pub(super) fn PasskeysSection() -> impl IntoView {
-    let list: Passkeys = crate::page_data::resource(|| (), |_| list_passkeys());
+    let list: List = Passkeys::expect().0;
     let rename_echo = FormEcho::take(FormId::RenamePasskey);
     let remove_echo = FormEcho::take(FormId::RemovePasskey);
     // A JavaScript-free post that worked comes back saying what it did.
@@ -97,7 +97,7 @@ fn PasskeyItem(
     passkey: PasskeyView,
     rename_echo: Option<FormEcho>,
     remove_echo: Option<FormEcho>,
-    list: Passkeys,
+    list: List,
     status: Status,
 ) -> impl IntoView {
     let rename = form_action_then::<RenamePasskey>(move |()| {
@@ -180,7 +180,7 @@ fn PasskeyItem(
 
 /// Adding a passkey: its name first, then the browser makes it.
 #[component]
-fn AddPasskey(list: Passkeys, status: Status) -> impl IntoView {
+fn AddPasskey(list: List, status: Status) -> impl IntoView {
     let add = Action::new_local(|(name, password): &(String, Option<String>)| {
         add_passkey(name.clone(), password.clone())
     });
