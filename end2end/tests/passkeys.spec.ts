@@ -112,7 +112,7 @@ test.describe("with JavaScript", () => {
     // Settings shows when it was last used; a bad name is refused and kept.
     const item = page.locator(".passkeys li", { hasText: "Work laptop" });
     await expect(item).toContainText("last used");
-    const nameField = item.getByLabel("Name");
+    const nameField = item.getByRole("textbox", { name: "Name of the passkey" });
     await nameField.fill("   ");
     await item.getByRole("button", { name: "Rename" }).click();
     // The name is checked first, then sudo mode (lapsed here at once).
@@ -187,10 +187,10 @@ test.describe("without JavaScript", () => {
     await expect(page.getByText("Adding a passkey needs JavaScript.")).toBeVisible();
 
     const item = page.locator(".passkeys li", { hasText: "Phone" });
-    await item.getByLabel("Name").fill("Old phone");
+    await item.getByRole("textbox", { name: "Name of the passkey" }).fill("Old phone");
     await item.getByRole("button", { name: "Rename" }).click();
     // Sudo mode has lapsed: back with the password field, the name kept.
-    await expect(item.getByLabel("Name")).toHaveValue("Old phone");
+    await expect(item.getByRole("textbox", { name: "Name of the passkey" })).toHaveValue("Old phone");
     await item.getByLabel("Your password").fill(PASSWORD);
     await item.getByRole("button", { name: "Rename" }).click();
     await expect(page).toHaveURL(/\/settings\?passkey=renamed#passkeys$/);

@@ -268,6 +268,20 @@ impl Accounts {
         self.take(&key, bucket, None, client).await
     }
 
+    /// Takes a token from the client network's own bucket for passkey
+    /// log-in ceremonies, as large as the log-in one. The log-in page
+    /// starts one on every view (for the email field's autofill), so they
+    /// do not draw on the attempts that log-ins and sign-ups have.
+    async fn take_ceremony_token(&self, client: &Client) -> Result<(), AppError> {
+        let key = client
+            .ip
+            .parse::<IpAddr>()
+            .map_or_else(|_| "ip:unknown".to_owned(), network_key);
+        let bucket = self.limits.auth_bucket();
+        self.take(&format!("passkey-{key}"), bucket, None, client)
+            .await
+    }
+
     async fn take(
         &self,
         key: &str,

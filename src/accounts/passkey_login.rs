@@ -39,7 +39,7 @@ impl Accounts {
     /// bucket, as a log-in does.
     pub async fn start_passkey_log_in(&self, client: &Client) -> Result<Ceremony, AppError> {
         let relying_party = self.relying_party()?;
-        self.take_client_token(client).await?;
+        self.take_ceremony_token(client).await?;
         let (challenge, state) = relying_party
             .start_discoverable_authentication()
             .map_err(|error| internal("start passkey log-in", error))?;

@@ -88,7 +88,9 @@ impl From<crate::accounts::ceremonies::Ceremony> for PasskeyCeremony {
 
 /// `POST /api/auth/passkey/start`: options that let the browser offer any
 /// passkey of this site (the button, or the email field's autofill). 404
-/// when the site's address does not allow passkeys; 429 as a log-in.
+/// when the site's address does not allow passkeys; 429 after as many as
+/// log-ins may make, counted apart from them (the log-in page starts one on
+/// every view).
 #[server(prefix = "/api/auth", endpoint = "passkey/start", output = JsonAnswer)]
 pub async fn start_passkey_log_in() -> Result<PasskeyCeremony, AppError> {
     use crate::context::request;

@@ -20,39 +20,8 @@ use crate::{
     validation::Problem,
 };
 
-/// Why a passkey ceremony did not end with a passkey.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Refusal {
-    /// The person closed the browser's dialog, or it timed out, or the page
-    /// cancelled the request.
-    Cancelled,
-    /// This browser cannot use passkeys (or not this way).
-    Unsupported,
-    /// Creating: the authenticator already holds a passkey of this account.
-    AlreadyAdded,
-    /// The server refused (it says why).
-    Server(AppError),
-}
-
-impl Refusal {
-    /// What to tell the person.
-    pub fn message(&self) -> String {
-        match self {
-            Self::Cancelled => {
-                "No passkey was used: the request was cancelled or timed out. Try again.".to_owned()
-            }
-            Self::Unsupported => "This browser cannot use passkeys.".to_owned(),
-            Self::AlreadyAdded => Problem::PasskeyAlreadyAdded.message(),
-            Self::Server(error) => error.to_string(),
-        }
-    }
-}
-
-impl From<AppError> for Refusal {
-    fn from(error: AppError) -> Self {
-        Self::Server(error)
-    }
-}
+mod refusal;
+pub use refusal::Refusal;
 
 /// Has the browser make a passkey with the server's `options`: returns
 /// its answer as JSON, for the server to keep.
@@ -86,7 +55,9 @@ pub fn PasskeySignIn(
 ) -> impl IntoView {
     let note = RwSignal::new(None::<String>);
     let available = RwSignal::new(true);
+    let busy = RwSignal::new(false);
     let flow = SignIn {
+        busy,
         remember,
         signed_in,
         note,
@@ -94,8 +65,10 @@ pub fn PasskeySignIn(
         pending: StoredValue::new_local(None),
         round: StoredValue::new(0),
     };
-    // Once hydrated: offer the passkeys in the autofill.
+    // Once hydrated (or shown by a navigation in the app): offer the
+    // passkeys in the autofill, until the page goes.
     Effect::new(move |_| flow.offer_autofill());
+    on_cleanup(move || flow.stop());
     view! {
         <p class="no-js-only muted">"Signing in with a passkey needs JavaScript."</p>
         <button
@@ -103,6 +76,8 @@ pub fn PasskeySignIn(
             id="passkey"
             class="button button--secondary js-only"
             hidden=move || !available.get()
+            disabled=move || busy.get()
+            aria-busy=move || busy.get().to_string()
             on:click=move |_| flow.with_button()
         >
             "Sign in with a passkey"
@@ -142,6 +117,8 @@ struct SignIn {
     signed_in: Callback<Profile>,
     note: RwSignal<Option<String>>,
     available: RwSignal<bool>,
+    /// While the button's request runs (its button is disabled).
+    busy: RwSignal<bool>,
     /// Cancels the request waiting in the autofill, if one is.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pending: StoredValue<Option<Pending>, LocalStorage>,
@@ -160,13 +137,27 @@ impl SignIn {
         self.round.get_value()
     }
 
+    /// Whether request `round` is still the page's: no newer one replaced
+    /// it, and the page is still shown (its values are not disposed of).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn is_current(self, round: u32) -> bool {
+        self.round.try_get_value() == Some(round)
+    }
+
+    /// When the page goes: its waiting request is cancelled (else the
+    /// browser would refuse the next page's passkey requests), and nothing
+    /// started here acts any more.
+    fn stop(self) {
+        self.next_round();
+    }
+
     /// Offers the passkeys in the email field's autofill, renewed before
     /// the server's ceremony expires (five minutes).
     fn offer_autofill(self) {
         let round = self.next_round();
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            if !browser::autofill_available().await {
+            if !browser::autofill_available().await || !self.is_current(round) {
                 return;
             }
             let Some(cancel) = browser::Cancel::new() else {
@@ -176,14 +167,14 @@ impl SignIn {
             self.pending.set_value(Some(cancel));
             set_timeout(
                 move || {
-                    if self.round.get_value() == round {
+                    if self.is_current(round) {
                         self.offer_autofill();
                     }
                 },
                 std::time::Duration::from_secs(240),
             );
-            let answer = self.sign_in(Some(signal)).await;
-            if self.round.get_value() == round {
+            let answer = self.sign_in(round, Some(signal)).await;
+            if self.is_current(round) {
                 self.settle(answer, true);
             }
         });
@@ -193,12 +184,17 @@ impl SignIn {
 
     /// The button: the browser's own dialog.
     fn with_button(self) {
+        if self.busy.get_untracked() {
+            return;
+        }
         let round = self.next_round();
         self.note.set(None);
+        self.busy.set(true);
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            let answer = self.sign_in(None).await;
-            if self.round.get_value() == round {
+            let answer = self.sign_in(round, None).await;
+            self.busy.set(false);
+            if self.is_current(round) {
                 self.settle(answer, false);
             }
         });
@@ -208,9 +204,12 @@ impl SignIn {
 
     /// One ceremony: with `waiting`, a request that waits in the autofill.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    async fn sign_in(self, waiting: Option<Waiting>) -> Result<Profile, Refusal> {
+    async fn sign_in(self, round: u32, waiting: Option<Waiting>) -> Result<Profile, Refusal> {
         let started = start_passkey_log_in().await?;
         let credential = use_passkey(&started.options, waiting).await?;
+        if !self.is_current(round) {
+            return Err(Refusal::Cancelled);
+        }
         let remember = self
             .remember
             .get_untracked()
@@ -224,9 +223,9 @@ impl SignIn {
     }
 
     /// After a request: signed in, or why not. The autofill, which the
-    /// person may never have looked at, stays quiet unless the server
-    /// refused the passkey picked there; the button's request offers the
-    /// autofill again afterwards.
+    /// person may never have looked at, stays quiet unless the passkey
+    /// picked there was refused; the button's request says what went wrong
+    /// and offers the autofill again.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn settle(self, answer: Result<Profile, Refusal>, from_autofill: bool) {
         match answer {
@@ -236,12 +235,15 @@ impl SignIn {
             Err(Refusal::Server(AppError::NotFound) | Refusal::Unsupported) if from_autofill => {
                 self.available.set(false)
             }
-            Err(Refusal::Cancelled) if from_autofill => {}
+            Err(Refusal::Server(AppError::Invalid(problems))) if from_autofill => {
+                if problems.contains(&Problem::PasskeyNotAccepted) {
+                    self.note.set(Some(AppError::Invalid(problems).to_string()));
+                }
+            }
+            Err(_) if from_autofill => {}
             Err(refusal) => {
                 self.note.set(Some(refusal.message()));
-                if !from_autofill {
-                    self.offer_autofill();
-                }
+                self.offer_autofill();
             }
         }
     }
@@ -249,122 +251,4 @@ impl SignIn {
 
 /// The browser's side of a ceremony, through `navigator.credentials`.
 #[cfg(feature = "hydrate")]
-mod browser {
-    use js_sys::{Function, Object, Promise, Reflect, JSON};
-    use wasm_bindgen::{JsCast, JsValue};
-    use wasm_bindgen_futures::JsFuture;
-
-    use super::Refusal;
-
-    /// Which ceremony.
-    #[derive(Clone, Copy)]
-    pub enum Kind {
-        /// Create a passkey (`navigator.credentials.create`).
-        Create,
-        /// Use one (`navigator.credentials.get`).
-        Get,
-    }
-
-    fn get(target: &JsValue, key: &str) -> JsValue {
-        Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    }
-
-    /// `target[method](argument)`, when `target` has such a method.
-    fn call(target: &JsValue, method: &str, argument: &JsValue) -> Result<JsValue, JsValue> {
-        let function = get(target, method);
-        if !function.is_function() {
-            return Err(JsValue::from_str("TypeError"));
-        }
-        function
-            .unchecked_into::<Function>()
-            .call1(target, argument)
-    }
-
-    fn credential_type() -> JsValue {
-        get(&js_sys::global(), "PublicKeyCredential")
-    }
-
-    /// Whether the browser offers passkeys in the autofill of a field
-    /// marked `webauthn`.
-    pub async fn autofill_available() -> bool {
-        let Ok(promise) = call(
-            &credential_type(),
-            "isConditionalMediationAvailable",
-            &JsValue::UNDEFINED,
-        ) else {
-            return false;
-        };
-        JsFuture::from(promise.unchecked_into::<Promise>())
-            .await
-            .is_ok_and(|available| available.is_truthy())
-    }
-
-    /// Cancels a request (an `AbortController`).
-    pub struct Cancel(JsValue);
-
-    impl Cancel {
-        pub fn new() -> Option<Self> {
-            let constructor = get(&js_sys::global(), "AbortController");
-            if !constructor.is_function() {
-                return None;
-            }
-            Reflect::construct(
-                constructor.unchecked_ref::<Function>(),
-                &js_sys::Array::new(),
-            )
-            .ok()
-            .map(Self)
-        }
-
-        /// What the request carries (its `AbortSignal`).
-        pub fn signal(&self) -> JsValue {
-            get(&self.0, "signal")
-        }
-
-        pub fn cancel(&self) {
-            let _ = call(&self.0, "abort", &JsValue::UNDEFINED);
-        }
-    }
-
-    /// Runs a ceremony with the server's `options` (WebAuthn's JSON):
-    /// returns the browser's answer as JSON. With `signal`, the request
-    /// waits in the autofill until a passkey is picked there.
-    pub async fn ceremony(
-        options: &str,
-        kind: Kind,
-        signal: Option<&JsValue>,
-    ) -> Result<String, Refusal> {
-        let (parse, method) = match kind {
-            Kind::Create => ("parseCreationOptionsFromJSON", "create"),
-            Kind::Get => ("parseRequestOptionsFromJSON", "get"),
-        };
-        let options = JSON::parse(options).map_err(|_| Refusal::Unsupported)?;
-        let public_key =
-            call(&credential_type(), parse, &options).map_err(|_| Refusal::Unsupported)?;
-        let request = Object::new();
-        let _ = Reflect::set(&request, &JsValue::from_str("publicKey"), &public_key);
-        if let Some(signal) = signal {
-            let _ = Reflect::set(&request, &"mediation".into(), &"conditional".into());
-            let _ = Reflect::set(&request, &"signal".into(), signal);
-        }
-        let credentials = get(&get(&js_sys::global(), "navigator"), "credentials");
-        let promise = call(&credentials, method, &request).map_err(|_| Refusal::Unsupported)?;
-        let credential = JsFuture::from(promise.unchecked_into::<Promise>())
-            .await
-            .map_err(|error| {
-                match get(&error, "name").as_string().as_deref() {
-                    // The authenticator already holds one of the passkeys
-                    // the server listed as this account's.
-                    Some("InvalidStateError") => Refusal::AlreadyAdded,
-                    Some("NotSupportedError") | Some("SecurityError") => Refusal::Unsupported,
-                    _ => Refusal::Cancelled,
-                }
-            })?;
-        let json =
-            call(&credential, "toJSON", &JsValue::UNDEFINED).map_err(|_| Refusal::Unsupported)?;
-        JSON::stringify(&json)
-            .ok()
-            .and_then(|json| json.as_string())
-            .ok_or(Refusal::Unsupported)
-    }
-}
+mod browser;

@@ -400,3 +400,35 @@ async fn a_site_reached_by_an_ip_address_has_no_passkeys() {
         404
     );
 }
+
+/// Every view of the log-in page starts a ceremony for the autofill; those
+/// have a bucket of their own, so viewing the page never uses up the
+/// network's log-ins (and log-ins do not stop the autofill).
+#[tokio::test]
+async fn log_in_page_views_do_not_use_up_log_ins() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits.ip_burst = 2;
+        config.limits.ip_per_minute = 1;
+    })
+    .await;
+    for _ in 0..2 {
+        let started = app.post_form("/api/auth/passkey/start", &[], None).await;
+        assert_eq!(started.status, 200, "{}", started.body);
+    }
+    let refused = app.post_form("/api/auth/passkey/start", &[], None).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    // The network's log-in attempts are all there.
+    for _ in 0..2 {
+        let wrong = app
+            .post_form(
+                "/api/auth/login",
+                &[
+                    ("email", "nobody@example.com"),
+                    ("password", "not the password"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(wrong.status, 401, "{}", wrong.body);
+    }
+}

@@ -101,11 +101,18 @@ pub(super) fn SudoPassword(
     let offer_passkey = RwSignal::new(false);
     Effect::new(move |_| offer_passkey.set(passkeys.any()));
     let note = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
     let button = NodeRef::<leptos::html::Button>::new();
     let use_passkey = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
         note.set(None);
+        busy.set(true);
         leptos::task::spawn_local(async move {
-            match confirm_with_passkey().await {
+            let answer = confirm_with_passkey().await;
+            busy.set(false);
+            match answer {
                 // Sudo mode is on: the form's own button finishes the action.
                 Ok(()) => resubmit(button),
                 Err(refusal) => note.set(Some(refusal.message())),
@@ -143,6 +150,8 @@ pub(super) fn SudoPassword(
                     class="button button--quiet js-only"
                     node_ref=button
                     hidden=move || !offer_passkey.get()
+                    disabled=move || busy.get()
+                    aria-busy=move || busy.get().to_string()
                     on:click=use_passkey
                 >
                     "Use a passkey instead"
@@ -156,8 +165,10 @@ pub(super) fn SudoPassword(
 fn resubmit(button: NodeRef<leptos::html::Button>) {
     use leptos::wasm_bindgen::JsCast;
 
+    // (Gone if the page went while the device was asked.)
     let form = button
-        .get_untracked()
+        .try_get_untracked()
+        .flatten()
         .and_then(|button| button.closest("form").ok().flatten())
         .and_then(|form| form.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
     if let Some(form) = form {

@@ -122,6 +122,9 @@ fn PasskeyItem(
     );
     let name_error = field_error(rename_error, Field::PasskeyName);
     let id = passkey.id;
+    let name_of = format!(" of the passkey {}", passkey.name);
+    let rename_label = format!("Rename the passkey {}", passkey.name);
+    let remove_label = format!("Remove the passkey {}", passkey.name);
     let input_id = format!("passkey-{id}-name");
     let error_id = format!("passkey-{id}-name-error");
     let used = passkey.last_used.map_or_else(
@@ -136,7 +139,10 @@ fn PasskeyItem(
                 <ErrorSummary error=rename_error/>
                 <input type="hidden" name="id" value=id.to_string()/>
                 <div class="field">
-                    <label for=input_id.clone()>"Name"</label>
+                    <label for=input_id.clone()>
+                        "Name"
+                        <span class="visually-hidden">{name_of}</span>
+                    </label>
                     {
                         let error_id = error_id.clone();
                         move || name_error.get().map(|text| view! {
@@ -159,7 +165,14 @@ fn PasskeyItem(
                     />
                 </div>
                 <SudoPassword id=format!("passkey-{id}-rename-password") error=rename_error/>
-                <SubmitButton label="Rename" pending_label="Renaming…" pending=rename.pending() class="button button--secondary"/>
+                <button
+                    type="submit"
+                    class="button button--secondary"
+                    aria-label=rename_label
+                    disabled=move || rename.pending().get()
+                >
+                    "Rename"
+                </button>
             </ServerForm>
             <ServerForm action=remove class="form form--inline">
                 <ErrorSummary error=remove_error/>
@@ -168,7 +181,7 @@ fn PasskeyItem(
                 <button
                     type="submit"
                     class="button button--danger"
-                    aria-label=format!("Remove the passkey {}", passkey.name)
+                    aria-label=remove_label
                     disabled=move || remove.pending().get()
                 >
                     "Remove"
