@@ -157,6 +157,30 @@ test.describe("with JavaScript", () => {
   });
 });
 
+test("leaving /login in the app stops its autofill request and its renewal", async ({ page }) => {
+  // The log-in page renews its waiting request every 4 minutes. Once the
+  // person has left it (here by logging in with the password, which goes
+  // on to /profile without a reload), nothing of it may run: the page's
+  // values are gone, and touching them would stop the app (a panic fails
+  // this test as a page error).
+  await page.clock.install();
+  await addDevice(page);
+  const email = uniqueEmail("passkey-leave");
+  await signUp(page, email);
+  await logOut(page);
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await page.clock.runFor(10 * 60 * 1000);
+  // The app still runs: in-app navigation renders the next page.
+  await nav(page).getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Settings");
+  await expect(page.getByRole("heading", { name: "Passkeys" })).toBeVisible();
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
