@@ -154,18 +154,23 @@ fn FieldNotes(
 ) -> impl IntoView {
     view! {
         {hint.map(|text| view! { <p class="field__hint" id=format!("{name}-hint")>{text}</p> })}
-        {move || {
-            error
-                .get()
-                .map(|message| {
-                    view! {
-                        <p class="field__error" id=format!("{name}-error")>
-                            <span class="visually-hidden">"Error: "</span>
-                            {message}
-                        </p>
-                    }
-                })
-        }}
+        <FieldError id=format!("{name}-error") message=error/>
+    }
+}
+
+/// A field's error message, when it has one: the element its input names
+/// in `aria-describedby` (by `id`) while `aria-invalid`.
+#[component]
+pub fn FieldError(id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message.get().map(|text| {
+            view! {
+                <p class="field__error" id=id.clone()>
+                    <span class="visually-hidden">"Error: "</span>
+                    {text}
+                </p>
+            }
+        })
     }
 }
 

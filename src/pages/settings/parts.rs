@@ -9,7 +9,10 @@ use crate::{
         passkeys::{list_passkeys, PasskeyList},
         PendingEmailChange,
     },
-    components::{field::field_error, passkey::confirm_with_passkey},
+    components::{
+        field::{field_error, FieldError},
+        passkey::confirm_with_passkey,
+    },
     error::AppError,
     json::Json,
     validation::Field,
@@ -126,15 +129,7 @@ pub(super) fn SudoPassword(
                 <p class="field__hint" id=hint_id.clone()>
                     "For your security, enter your password again to continue. It is not asked again for the next few minutes."
                 </p>
-                {
-                    let error_id = error_id.clone();
-                    move || message.get().map(|text| view! {
-                        <p class="field__error" id=error_id.clone()>
-                            <span class="visually-hidden">"Error: "</span>
-                            {text}
-                        </p>
-                    })
-                }
+                <FieldError id=error_id.clone() message/>
                 <input
                     id=id.clone()
                     name="current_password"

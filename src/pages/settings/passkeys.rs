@@ -16,7 +16,7 @@ use crate::{
         FormEcho, FormId,
     },
     components::{
-        field::{field_error, form_error, ErrorSummary, SubmitButton},
+        field::{field_error, form_error, ErrorSummary, FieldError, SubmitButton},
         form::{form_action_then, ServerForm},
         passkey::{create_passkey, Refusal},
     },
@@ -143,15 +143,7 @@ fn PasskeyItem(
                         "Name"
                         <span class="visually-hidden">{name_of}</span>
                     </label>
-                    {
-                        let error_id = error_id.clone();
-                        move || name_error.get().map(|text| view! {
-                            <p class="field__error" id=error_id.clone()>
-                                <span class="visually-hidden">"Error: "</span>
-                                {text}
-                            </p>
-                        })
-                    }
+                    <FieldError id=error_id.clone() message=name_error/>
                     <input
                         id=input_id
                         name="name"
@@ -235,12 +227,7 @@ fn AddPasskey(list: List, status: Status) -> impl IntoView {
             <div class="field">
                 <label for="passkey-name">"Name the new passkey"</label>
                 <p class="field__hint" id="passkey-name-hint">"Say where it is, such as “Work laptop” or “Phone”."</p>
-                {move || name_error.get().map(|text| view! {
-                    <p class="field__error" id="passkey-name-error">
-                        <span class="visually-hidden">"Error: "</span>
-                        {text}
-                    </p>
-                })}
+                <FieldError id="passkey-name-error".to_owned() message=name_error/>
                 <input
                     id="passkey-name"
                     name="name"
