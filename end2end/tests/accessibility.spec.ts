@@ -1,10 +1,9 @@
 import AxeBuilder from "@axe-core/playwright";
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, PASSWORD } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 // WCAG 2.1 A/AA checks by axe-core on every page, in both colour schemes,
 // including a form showing its errors and the signed-in profile.
-const PASSWORD = "violet kettle marching north";
 
 async function audit(page: Page, what: string): Promise<void> {
   const results = await new AxeBuilder({ page })

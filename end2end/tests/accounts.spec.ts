@@ -1,11 +1,5 @@
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
 import type { Page } from "@playwright/test";
-
-const PASSWORD = "violet kettle marching north";
-
-function uniqueEmail(tag: string): string {
-  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
 
 const nav = (page: Page) => page.getByRole("navigation", { name: "Main" });
 

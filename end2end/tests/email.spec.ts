@@ -1,15 +1,10 @@
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 // Mail goes over SMTP to MailDev (started by global-setup); the tests read
 // it from MailDev's HTTP API and open its links as a person would.
 
-const PASSWORD = "violet kettle marching north";
 const NEW_PASSWORD = "copper lantern under seven hills";
-
-function uniqueEmail(tag: string): string {
-  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
 
 type Mail = { subject: string; text: string; to: { address: string }[] };
 

@@ -90,6 +90,14 @@ export const test = base.extend<{ consoleErrors: string[]; secretsSeen: void }>(
 
 export { expect };
 
+/** The password every test account signs up with. */
+export const PASSWORD = "violet kettle marching north";
+
+/** An address no other test uses: `tag`, the time and a random part. */
+export function uniqueEmail(tag: string): string {
+  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
 /** Waits until the WASM bundle has hydrated the page. */
 export async function hydrated(page: Page): Promise<void> {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "");

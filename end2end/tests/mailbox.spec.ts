@@ -1,11 +1,9 @@
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, PASSWORD } from "./fixtures";
 
 // A server started as `make run` starts it, without SMTP_URL (global-setup
 // starts it at APP_LOCAL_URL), keeps its mail in a local mailbox. The
 // address it prints at start-up, with this start's key, opens it; the same
 // path without the key is not there.
-
-const PASSWORD = "violet kettle marching north";
 
 test.use({ baseURL: process.env.APP_LOCAL_URL });
 

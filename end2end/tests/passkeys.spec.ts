@@ -1,4 +1,4 @@
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
 import type { CDPSession, Page } from "@playwright/test";
 
 // Passkeys as a person uses them, in Chromium's own WebAuthn code: a
@@ -6,12 +6,6 @@ import type { CDPSession, Page } from "@playwright/test";
 // resident keys and user verification) stands in for the device's
 // screen lock. Nothing replaces navigator.credentials. The server runs
 // with SUDO_MINUTES=0, so each change in settings asks for the password.
-
-const PASSWORD = "violet kettle marching north";
-
-function uniqueEmail(tag: string): string {
-  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
 
 const nav = (page: Page) => page.getByRole("navigation", { name: "Main" });
 

@@ -1,4 +1,4 @@
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
 import type { Browser, Page } from "@playwright/test";
 
 // Account settings as a person uses them, with JavaScript on and off. The
@@ -6,12 +6,7 @@ import type { Browser, Page } from "@playwright/test";
 // the password again, as it does once sudo mode has lapsed. Mail goes over
 // SMTP to MailDev.
 
-const PASSWORD = "violet kettle marching north";
 const NEW_PASSWORD = "copper lantern under seven hills";
-
-function uniqueEmail(tag: string): string {
-  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
 
 type Mail = { subject: string; text: string; to: { address: string }[] };
 

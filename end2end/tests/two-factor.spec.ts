@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 // Two-step log-in as a person uses it, with JavaScript on and off: turn on
@@ -7,12 +7,6 @@ import type { Page } from "@playwright/test";
 // so it asks for the password first), save the recovery codes, then log
 // in with a code from the app, and with a recovery code. The app is this
 // file's RFC 6238 code: HMAC-SHA-1 over the 30-second step, 6 digits.
-
-const PASSWORD = "violet kettle marching north";
-
-function uniqueEmail(tag: string): string {
-  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
 
 function base32Decode(text: string): Buffer {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
