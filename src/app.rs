@@ -14,9 +14,9 @@ use crate::components::{
 use crate::pages::{
     cancel_email_change::CancelEmailChangePage, confirm_email::ConfirmEmailPage,
     forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage,
-    login_code::LoginCodePage, not_found::NotFoundPage, profile::ProfilePage,
-    reset_password::ResetPasswordPage, settings::SettingsPage, signup::SignupPage,
-    verify_email::VerifyEmailPage,
+    login_code::LoginCodePage, login_link::LoginLinkPage, not_found::NotFoundPage,
+    profile::ProfilePage, reset_password::ResetPasswordPage, settings::SettingsPage,
+    signup::SignupPage, verify_email::VerifyEmailPage,
 };
 
 /// The application: layout around the routed page.
@@ -42,6 +42,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("login-code") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("login-link") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("profile") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("settings") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("forgot-password") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
@@ -67,6 +68,7 @@ pub async fn load_lazy_page(path: &str) {
         "/profile" | "/settings" => PersonalRoute::preload().await,
         "/forgot-password"
         | "/login-code"
+        | "/login-link"
         | "/reset-password"
         | "/verify-email"
         | "/confirm-email"
@@ -113,8 +115,8 @@ impl LazyRoute for PersonalRoute {
     }
 }
 
-/// `/forgot-password`, the pages mailed links open and the second step of
-/// a log-in, loaded on demand.
+/// `/forgot-password`, `/login-link`, the pages mailed links open and the
+/// second step of a log-in, loaded on demand.
 struct LinkRoute;
 
 #[lazy_route]
@@ -130,6 +132,7 @@ impl LazyRoute for LinkRoute {
             "/confirm-email" => view! { <ConfirmEmailPage/> }.into_any(),
             "/cancel-email-change" => view! { <CancelEmailChangePage/> }.into_any(),
             "/login-code" => view! { <LoginCodePage/> }.into_any(),
+            "/login-link" => view! { <LoginLinkPage/> }.into_any(),
             _ => view! { <ForgotPasswordPage/> }.into_any(),
         }
     }

@@ -1,33 +1,11 @@
 import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
+import { mailTo, linkIn } from "./mail";
 import type { Page } from "@playwright/test";
 
 // Mail goes over SMTP to MailDev (started by global-setup); the tests read
 // it from MailDev's HTTP API and open its links as a person would.
 
 const NEW_PASSWORD = "copper lantern under seven hills";
-
-type Mail = { subject: string; text: string; to: { address: string }[] };
-
-/** Waits for a mail to `to` whose subject contains `subject`; returns it. */
-async function mailTo(to: string, subject: string): Promise<Mail> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const response = await fetch(`${process.env.MAILDEV_URL}/email`);
-    const mails = (await response.json()) as Mail[];
-    const found = mails.find(
-      (mail) => mail.subject.includes(subject) && mail.to.some((t) => t.address === to),
-    );
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no "${subject}" mail to ${to}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function linkIn(mail: Mail, page: string): string {
-  const match = mail.text.match(new RegExp(`https?://\\S+${page}\\?token=\\S+`));
-  if (!match) throw new Error(`no ${page} link in: ${mail.text}`);
-  return match[0];
-}
 
 async function signUp(page: Page, email: string): Promise<void> {
   const created = await page.request.post("/api/auth/signup", {

@@ -57,6 +57,8 @@ test("every page loads without console errors and hydrates", async ({ page }) =>
     "/signup/",
     "/login",
     "/forgot-password",
+    "/login-link",
+    "/login-link?token=x",
     "/reset-password?token=x",
     "/verify-email?token=x",
     "/confirm-email?token=x",

@@ -1,4 +1,5 @@
 import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
+import { mailTo, linkIn } from "./mail";
 import type { Browser, Page } from "@playwright/test";
 
 // Account settings as a person uses them, with JavaScript on and off. The
@@ -7,28 +8,6 @@ import type { Browser, Page } from "@playwright/test";
 // SMTP to MailDev.
 
 const NEW_PASSWORD = "copper lantern under seven hills";
-
-type Mail = { subject: string; text: string; to: { address: string }[] };
-
-async function mailTo(to: string, subject: string): Promise<Mail> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const response = await fetch(`${process.env.MAILDEV_URL}/email`);
-    const mails = (await response.json()) as Mail[];
-    const found = mails.find(
-      (mail) => mail.subject.includes(subject) && mail.to.some((t) => t.address === to),
-    );
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no "${subject}" mail to ${to}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function linkIn(mail: Mail, page: string): string {
-  const match = mail.text.match(new RegExp(`https?://\\S+${page}\\?token=\\S+`));
-  if (!match) throw new Error(`no ${page} link in: ${mail.text}`);
-  return match[0];
-}
 
 for (const javaScript of [true, false]) {
   test.describe(javaScript ? "with JavaScript" : "without JavaScript", () => {

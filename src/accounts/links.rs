@@ -1,5 +1,6 @@
 //! One-time links by mail: the store behind verifying an address, resetting
-//! a password and changing the email address.
+//! a password, changing the email address and signing in without a
+//! password.
 //!
 //! A link carries 256 random bits; the database keeps only their SHA-256,
 //! with what the link is for, the address it went to, and when it expires.
@@ -29,6 +30,8 @@ pub enum Purpose {
     /// address when a change is asked for (valid 24 hours, as long as the
     /// change's own link).
     CancelEmailChange,
+    /// Sign this browser in to the account (valid 15 minutes).
+    LogIn,
 }
 
 impl Purpose {
@@ -38,6 +41,7 @@ impl Purpose {
             Self::Reset => "reset",
             Self::EmailChange => "email_change",
             Self::CancelEmailChange => "email_change_cancel",
+            Self::LogIn => "login",
         }
     }
 
@@ -47,6 +51,7 @@ impl Purpose {
                 Duration::from_secs(24 * 60 * 60)
             }
             Self::Reset => Duration::from_secs(60 * 60),
+            Self::LogIn => Duration::from_secs(15 * 60),
         }
     }
 }
@@ -55,8 +60,9 @@ impl Purpose {
 /// hour, so that nobody can flood someone's inbox through these forms.
 pub const LINKS_PER_HOUR: i64 = 3;
 
-/// The least time a "forgot password" answer takes, whether or not the
-/// address has an account, so that its timing does not tell either.
+/// The least time a "forgot password" or sign-in link answer takes,
+/// whether or not the address has an account, so that its timing does not
+/// tell either.
 pub const UNIFORM_ANSWER: Duration = Duration::from_millis(300);
 
 /// Makes a link of `purpose` for account `user_id`, going to the address
@@ -130,11 +136,11 @@ pub(super) async fn use_link(
     .ok_or(AppError::LinkInvalid)
 }
 
-/// Spends the account's unused reset and email-change links (and the
-/// links that would cancel those changes), when its password changes: a
-/// link asked for before then, perhaps by someone who had the old password
-/// or a session, must not outlive it. Verification links stay: they only
-/// prove the account's own address.
+/// Spends the account's unused reset, sign-in and email-change links (and
+/// the links that would cancel those changes), when its password changes:
+/// a link asked for before then, perhaps by someone who had the old
+/// password, a session or the mailbox, must not outlive it. Verification
+/// links stay: they only prove the account's own address.
 pub(super) async fn spend_account_links(
     tx: &mut AnyConnection,
     user_id: i64,
@@ -142,7 +148,7 @@ pub(super) async fn spend_account_links(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE email_tokens SET used_at = $1 \
-         WHERE user_id = $2 AND purpose IN ('reset', 'email_change', 'email_change_cancel') \
+         WHERE user_id = $2 AND purpose IN ('reset', 'login', 'email_change', 'email_change_cancel') \
          AND used_at IS NULL",
     )
     .bind(now)

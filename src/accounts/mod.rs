@@ -33,6 +33,7 @@ pub mod letters;
 pub mod limits;
 pub mod links;
 pub mod login;
+pub mod login_link;
 mod lookup;
 pub mod mail;
 pub mod operator;

@@ -4,6 +4,7 @@
 
 use super::{
     audit, email,
+    letters::{Letters, Mail},
     links::{
         links_in_last_hour, mail_link, spend_account_links, use_link, within_link_limit, Purpose,
         LINKS_PER_HOUR, UNIFORM_ANSWER,
@@ -29,6 +30,30 @@ impl Accounts {
         email: &str,
         client: &Client,
     ) -> Result<(), AppError> {
+        self.mail_link_on_request(
+            email,
+            client,
+            Purpose::Reset,
+            Event::PasswordResetRequested,
+            Letters::reset_password,
+        )
+        .await
+    }
+
+    /// Mails a link of `purpose` (written by `letter`) to the account of
+    /// `email`, asked for by someone who need not be signed in, and
+    /// records `event` for the account. The answer is the same whether or
+    /// not the address has an account, after the same time; the link is
+    /// not mailed when the account has had [`LINKS_PER_HOUR`] of them this
+    /// hour.
+    pub(super) async fn mail_link_on_request(
+        &self,
+        email: &str,
+        client: &Client,
+        purpose: Purpose,
+        event: Event,
+        letter: fn(&Letters, &str, &str) -> Mail,
+    ) -> Result<(), AppError> {
         let started = tokio::time::Instant::now();
         let email = email.trim();
         if email.is_empty() {
@@ -38,25 +63,25 @@ impl Accounts {
             return Err(AppError::invalid(Problem::EmailTooLong));
         }
         self.take_client_token(client).await?;
-        let mailed = self.mail_reset_link(email, client).await;
+        let mailed = self.mail_account_link(email, client, purpose, letter).await;
         // Recorded inside the uniform time, so that the extra write for a
         // known address does not show in the answer's timing.
         if let Ok(Some(user_id)) = mailed {
-            audit::record(
-                &self.db,
-                Event::PasswordResetRequested,
-                Some(user_id),
-                client,
-            )
-            .await;
+            audit::record(&self.db, event, Some(user_id), client).await;
         }
         tokio::time::sleep_until(started + UNIFORM_ANSWER).await;
         mailed.map(|_| ())
     }
 
-    /// Mails a reset link to the account of `email`, if there is one and
-    /// it may have another this hour; returns the account mailed.
-    async fn mail_reset_link(&self, email: &str, client: &Client) -> Result<Option<i64>, AppError> {
+    /// Mails a link of `purpose` to the account of `email`, if there is
+    /// one and it may have another this hour; returns the account mailed.
+    async fn mail_account_link(
+        &self,
+        email: &str,
+        client: &Client,
+        purpose: Purpose,
+        letter: fn(&Letters, &str, &str) -> Mail,
+    ) -> Result<Option<i64>, AppError> {
         let Some(key) = email::key_for_log_in(email) else {
             return Ok(None);
         };
@@ -73,7 +98,7 @@ impl Accounts {
         let Some(user) = user else {
             return Ok(None);
         };
-        let recent = links_in_last_hour(&mut tx, Purpose::Reset, user.id, now)
+        let recent = links_in_last_hour(&mut tx, purpose, user.id, now)
             .await
             .map_err(|error| internal("count links", error))?;
         if recent >= LINKS_PER_HOUR {
@@ -82,18 +107,18 @@ impl Accounts {
         mail_link(
             &mut tx,
             &self.outbox,
-            Purpose::Reset,
+            purpose,
             user.id,
             &user.email,
             now,
             Some(&client.network()),
-            |letters, token| letters.reset_password(&user.email, token),
+            |letters, token| letter(letters, &user.email, token),
         )
         .await
-        .map_err(|error| internal("mail reset link", error))?;
+        .map_err(|error| internal("mail link", error))?;
         tx.commit()
             .await
-            .map_err(|error| internal("commit reset link", error))?;
+            .map_err(|error| internal("commit link", error))?;
         self.outbox.ring();
         Ok(Some(user.id))
     }

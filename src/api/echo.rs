@@ -35,6 +35,8 @@ pub enum FormId {
     RegenerateRecoveryCodes,
     RenamePasskey,
     RemovePasskey,
+    RequestLoginLink,
+    LogInWithLink,
 }
 
 /// What a plain form post left for the page it returns to: the error and

@@ -14,6 +14,8 @@ pub enum LinkKind {
     EmailChange,
     /// Cancel a pending change of the account's address.
     CancelEmailChange,
+    /// Sign in without a password.
+    LogIn,
     /// Whether the link starts an account (a verify-first sign-up), whose
     /// page then asks for the password.
     StartsAccount,
@@ -68,6 +70,7 @@ mod server {
             LinkKind::EmailChange => Purpose::EmailChange,
             LinkKind::CancelEmailChange => Purpose::CancelEmailChange,
             LinkKind::Verify => Purpose::Verify,
+            LinkKind::LogIn => Purpose::LogIn,
         };
         accounts.link_is_live(token, purpose).await.unwrap_or(true)
     }

@@ -14,6 +14,7 @@ pub mod echo;
 pub mod email;
 pub mod fields;
 pub mod links;
+pub mod login_link;
 pub mod passkeys;
 pub mod profile;
 pub mod recovery;

@@ -90,6 +90,7 @@ pub fn LoginPage() -> impl IntoView {
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
             </ServerForm>
             <PasskeySignIn remember signed_in/>
+            <p><a href="/login-link">"Email me a sign-in link"</a></p>
             <p><a href="/forgot-password">"Forgot your password?"</a></p>
             <p>"New here? " <a href="/signup">"Create an account"</a></p>
         </section>

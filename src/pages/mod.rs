@@ -6,6 +6,7 @@ pub mod forgot_password;
 pub mod home;
 pub mod login;
 pub mod login_code;
+pub mod login_link;
 pub mod not_found;
 pub mod profile;
 pub mod reset_password;

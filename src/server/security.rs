@@ -104,8 +104,9 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), g
      magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
 /// The pages mailed links lead to, `?token=…` in their address.
-pub const LINK_PAGES: [&str; 4] = [
+pub const LINK_PAGES: [&str; 5] = [
     "/reset-password",
+    "/login-link",
     "/verify-email",
     "/confirm-email",
     "/cancel-email-change",

@@ -14,6 +14,7 @@ mod email;
 mod facade;
 mod health;
 mod limits;
+mod login_link;
 mod mail_server;
 mod operating;
 mod pages;

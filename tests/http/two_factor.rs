@@ -15,7 +15,7 @@ pub(crate) struct App {
 }
 
 impl App {
-    fn code_at(&self, time: i64) -> String {
+    pub(crate) fn code_at(&self, time: i64) -> String {
         totp_rs::Builder::new()
             .with_secret(self.secret.clone())
             .build_noncompliant()
