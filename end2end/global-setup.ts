@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
+  appendFileSync,
   copyFileSync,
   createWriteStream,
   existsSync,
@@ -27,11 +29,17 @@ import path from "node:path";
 // - with a fresh SQLite file in a temporary directory;
 // - sending mail over SMTP to MailDev on free ports, whose HTTP API the
 //   tests read (MAILDEV_URL);
+// - the first one with a "Continue with Acme ID" OpenID Connect sign-in
+//   (OIDC_PROVIDERS=acme) against a real OpenID provider, oidc-provider
+//   with its development login and consent pages (oidc/provider.mjs), on a
+//   free port, with a client and secret made up for the run; its issuer is
+//   OIDC_ISSUER_URL;
 // - logging everything (RUST_LOG=debug; JSON for the first, plain text for
 //   the second) to files in the temporary directory.
-// Returns the teardown, which stops the servers, checks that their logs
-// hold none of the secrets the tests noted (E2E_SECRETS_FILE: passwords,
-// tokens, cookies), and removes the temporary directory.
+// Returns the teardown, which stops the servers, MailDev and the OpenID
+// provider, checks that the servers' logs hold none of the secrets the
+// tests noted (E2E_SECRETS_FILE: passwords, tokens, cookies), and removes
+// the temporary directory.
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = path.resolve(__dirname, "..");
   const binary =
@@ -61,12 +69,36 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.MAILDEV_URL = `http://127.0.0.1:${mailWebPort}`;
   await waitForHealth(process.env.MAILDEV_URL, "/email");
 
+  // A real OpenID provider, for the main server's "Continue with Acme ID".
+  const oidcClient = {
+    OIDC_CLIENT_ID: `leptos-accounts-e2e-${randomBytes(4).toString("hex")}`,
+    OIDC_CLIENT_SECRET: randomBytes(32).toString("hex"),
+  };
+  // The server must never log its client secret.
+  appendFileSync(secretsFile, JSON.stringify({ kind: "token", value: oidcClient.OIDC_CLIENT_SECRET }) + "\n");
+  const oidc = spawn(process.execPath, [path.join(__dirname, "oidc", "provider.mjs")], {
+    cwd: __dirname,
+    env: { ...process.env, OIDC_PORT: "0", ...oidcClient },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  oidc.stderr?.on("data", (chunk) => process.stderr.write(chunk));
+  const issuer = await oidcIssuer(oidc);
+  await waitForHealth(issuer, "/.well-known/openid-configuration");
+
   const smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
   const start = (name: string, settings: Record<string, string>) =>
     startServer(deployed, deployDir, `${dataDir}/${name}.db`, { SMTP_URL: smtpUrl, ...settings });
   // Sudo mode lasts no time here, so every settings action shows the
   // password prompt a user meets once it has lapsed.
-  const main = await start("e2e", { SUDO_MINUTES: "0", LOG_FORMAT: "json" });
+  const main = await start("e2e", {
+    SUDO_MINUTES: "0",
+    LOG_FORMAT: "json",
+    OIDC_PROVIDERS: "acme",
+    OIDC_ACME_ISSUER: issuer,
+    OIDC_ACME_CLIENT_ID: oidcClient.OIDC_CLIENT_ID,
+    OIDC_ACME_CLIENT_SECRET: oidcClient.OIDC_CLIENT_SECRET,
+    OIDC_ACME_LABEL: "Acme ID",
+  });
   process.env.APP_BASE_URL = main.baseUrl;
   // The same product with SIGNUP_MODE=verify-first, for its sign-up tests.
   const verifyFirst = await start("verify-first", { SIGNUP_MODE: "verify-first", LOG_FORMAT: "text" });
@@ -78,6 +110,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const printed = local.output.match(/read it at (http:\/\/\S+\/dev\/mailbox\?key=[\w-]+)/);
   if (!printed) throw new Error(`the server without SMTP_URL did not print its mailbox:\n${local.output}`);
   process.env.APP_MAILBOX_URL = printed[1];
+  // For the tests only: set once the servers have started, so that the
+  // main one alone knows of the provider.
+  process.env.OIDC_ISSUER_URL = issuer;
 
   return async () => {
     try {
@@ -86,6 +121,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         await closed(started.log);
       }
       await stop(maildev);
+      await stop(oidc);
       checkLogsHoldNoSecrets([main.logFile, verifyFirst.logFile, local.logFile], secretsFile);
     } finally {
       if (process.env.E2E_KEEP_LOGS) {
@@ -220,6 +256,29 @@ function listeningAddress(server: ChildProcess): Promise<{ baseUrl: string; outp
     server.on("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with code ${code} before listening; output:\n${seen}`));
+    });
+  });
+}
+
+/** The issuer the OpenID provider prints once it listens ("ready URL"). */
+function oidcIssuer(provider: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(
+      () => reject(new Error(`the OpenID provider did not start within 15 s; output:\n${seen}`)),
+      15_000,
+    );
+    provider.stdout?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = seen.match(/^ready (http:\/\/127\.0\.0\.1:\d+)$/m);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    provider.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the OpenID provider exited with code ${code} before listening; output:\n${seen}`));
     });
   });
 }

@@ -34,7 +34,7 @@ LAYERS = [
     ("context", ["context/"]),
     ("accounts", ["accounts/"]),
     ("error", ["error/"]),
-    ("leaves", ["validation.rs", "page_data.rs", "json.rs", "brand.rs", "time.rs"]),
+    ("leaves", ["validation/", "page_data.rs", "json.rs", "brand.rs", "time.rs"]),
 ]
 
 MAX_LINES = 400

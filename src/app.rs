@@ -9,14 +9,15 @@ use leptos_router::{
 
 use crate::components::{
     account::AccountState,
+    external::SignInProviders,
     layout::{SiteFooter, SiteHeader},
 };
 use crate::pages::{
     cancel_email_change::CancelEmailChangePage, confirm_email::ConfirmEmailPage,
-    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage,
-    login_code::LoginCodePage, login_link::LoginLinkPage, not_found::NotFoundPage,
-    profile::ProfilePage, reset_password::ResetPasswordPage, settings::SettingsPage,
-    signup::SignupPage, verify_email::VerifyEmailPage,
+    external_sign_in::ExternalSignInPage, forgot_password::ForgotPasswordPage, home::HomePage,
+    login::LoginPage, login_code::LoginCodePage, login_link::LoginLinkPage,
+    not_found::NotFoundPage, profile::ProfilePage, reset_password::ResetPasswordPage,
+    settings::SettingsPage, signup::SignupPage, verify_email::VerifyEmailPage,
 };
 
 /// The application: layout around the routed page.
@@ -31,6 +32,7 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     leptos_meta::provide_meta_context();
     AccountState::provide();
+    SignInProviders::provide();
 
     view! {
         <Router>
@@ -43,6 +45,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("login-code") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("login-link") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("external-sign-in") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("profile") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("settings") view={Lazy::<PersonalRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("forgot-password") view={Lazy::<LinkRoute>::new()} ssr=SsrMode::Async/>
@@ -69,6 +72,7 @@ pub async fn load_lazy_page(path: &str) {
         "/forgot-password"
         | "/login-code"
         | "/login-link"
+        | "/external-sign-in"
         | "/reset-password"
         | "/verify-email"
         | "/confirm-email"
@@ -133,6 +137,7 @@ impl LazyRoute for LinkRoute {
             "/cancel-email-change" => view! { <CancelEmailChangePage/> }.into_any(),
             "/login-code" => view! { <LoginCodePage/> }.into_any(),
             "/login-link" => view! { <LoginLinkPage/> }.into_any(),
+            "/external-sign-in" => view! { <ExternalSignInPage/> }.into_any(),
             _ => view! { <ForgotPasswordPage/> }.into_any(),
         }
     }

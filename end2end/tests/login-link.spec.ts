@@ -1,44 +1,12 @@
-import { test, expect, hydrated, uniqueEmail, PASSWORD } from "./fixtures";
+import { test, expect, hydrated, uniqueEmail } from "./fixtures";
 import { mailTo, linkIn } from "./mail";
 import { totp } from "./totp";
-import type { Browser, Page } from "@playwright/test";
+import { account, accountWithApp } from "./api";
+import type { Page } from "@playwright/test";
 
 // Signing in by a link mailed from the log-in page, with JavaScript on and
 // off: ask for it, open it from MailDev, press the button. An account with
 // an authenticator app still asks for its code afterwards.
-
-const json = () => ({
-  accept: "application/json",
-  origin: new URL(process.env.APP_BASE_URL!).origin,
-});
-
-/** Makes an account in a browser of its own, so that `page` has no session;
- * with `app`, turns an authenticator app on and returns its secret. */
-async function account(browser: Browser, email: string, app = false): Promise<string | undefined> {
-  const other = await browser.newContext();
-  const request = other.request;
-  const created = await request.post("/api/auth/signup", {
-    form: { email, password: PASSWORD },
-    headers: json(),
-  });
-  expect(created.status()).toBe(200);
-  let secret: string | undefined;
-  if (app) {
-    const started = await request.post("/api/account/two-factor/totp/start", {
-      form: { current_password: PASSWORD },
-      headers: json(),
-    });
-    expect(started.status()).toBe(200);
-    secret = (await started.json()).secret as string;
-    const enabled = await request.post("/api/account/two-factor/totp/enable", {
-      form: { code: totp(secret) },
-      headers: json(),
-    });
-    expect(enabled.status()).toBe(200);
-  }
-  await other.close();
-  return secret;
-}
 
 for (const javaScript of [true, false]) {
   test.describe(javaScript ? "with JavaScript" : "without JavaScript", () => {
@@ -94,7 +62,7 @@ for (const javaScript of [true, false]) {
       browser,
     }) => {
       const email = uniqueEmail(javaScript ? "link-totp-js" : "link-totp-plain");
-      const secret = (await account(browser, email, true))!;
+      const { secret } = await accountWithApp(browser, email);
       const link = await askForLink(page, email);
 
       await page.goto(link);

@@ -1,12 +1,15 @@
--- One-time links gain a fifth purpose, `login`: a link mailed on request
--- from the log-in page, whose use signs that browser in (valid 15
--- minutes). SQLite cannot alter a CHECK, so the table is made again with
+-- One-time links gain two purposes: `login`, a link mailed on request from
+-- the log-in page, whose use signs that browser in (valid 15 minutes); and
+-- `link_identity`, the proof that an account's owner wants to sign in to
+-- it through an external provider whose identity claims its address
+-- (valid 15 minutes, and only in the browser that signed in there). SQLite cannot alter a CHECK, so the table is made again with
 -- the same rows.
 CREATE TABLE email_tokens_new (
     id          INTEGER PRIMARY KEY,
     token_hash  BLOB    NOT NULL UNIQUE,
     purpose     TEXT    NOT NULL
-        CHECK (purpose IN ('verify', 'reset', 'email_change', 'email_change_cancel', 'login')),
+        CHECK (purpose IN ('verify', 'reset', 'email_change', 'email_change_cancel', 'login',
+                           'link_identity')),
     user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     email       TEXT    NOT NULL,
     created_at  INTEGER NOT NULL,

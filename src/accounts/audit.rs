@@ -37,6 +37,10 @@ pub enum Event {
     PasskeyReauthenticated,
     LoginLinkRequested,
     LinkLogIn,
+    ExternalLogIn,
+    IdentityLinked,
+    IdentityUnlinked,
+    IdentityProofRequested,
     // Done by the site's operator through the admin command line.
     AccountUnlocked,
     SessionsRevoked,
@@ -82,6 +86,10 @@ impl Event {
             Self::PasskeyReauthenticated => "passkey_reauthenticated",
             Self::LoginLinkRequested => "login_link_requested",
             Self::LinkLogIn => "link_log_in",
+            Self::ExternalLogIn => "external_log_in",
+            Self::IdentityLinked => "identity_linked",
+            Self::IdentityUnlinked => "identity_unlinked",
+            Self::IdentityProofRequested => "identity_proof_requested",
             Self::TwoFactorReset => "two_factor_reset",
             Self::AccountUnlocked => "account_unlocked",
             Self::SessionsRevoked => "sessions_revoked",
@@ -126,6 +134,12 @@ impl Event {
             "passkey_reauthenticated" => "Passkey used to change settings",
             "login_link_requested" => "Sign-in link sent",
             "link_log_in" => "Sign-in link used",
+            "external_log_in" => "Logged in through an external provider",
+            "identity_linked" => "External sign-in linked",
+            "identity_unlinked" => "External sign-in unlinked",
+            "identity_proof_requested" => {
+                "Link sent to prove the account is yours before linking an external sign-in"
+            }
             "two_factor_reset" => "Second factor removed by the site's operator",
             "account_unlocked" => "Log-in attempts unpaused",
             "sessions_revoked" => "Signed out everywhere",

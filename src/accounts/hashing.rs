@@ -42,6 +42,12 @@ fn argon2() -> Argon2<'static> {
 
 /// A hash of a random password, verified against when the email is unknown
 /// so that an unknown email costs the same time as a wrong password.
+/// What an account made through an external provider keeps as its
+/// password hash until its owner sets a password (through a reset link):
+/// no password matches it, and checking one costs the same as for an
+/// unknown address, so the answer's timing does not tell.
+pub const NO_PASSWORD: &str = "!";
+
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).expect("operating system randomness");
@@ -129,6 +135,7 @@ impl PasswordHasher {
         stored: Option<String>,
     ) -> Result<bool, AppError> {
         self.run(move || {
+            let stored = stored.filter(|stored| stored != NO_PASSWORD);
             let known = stored.is_some();
             let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
             let hash = match PasswordHash::new(&phc) {
@@ -244,6 +251,17 @@ mod tests {
             .verify(b"correct horse batterY".to_vec(), Some(hash))
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_account_without_a_password_never_verifies() {
+        let hasher = PasswordHasher::new(1, 8);
+        for typed in ["", "!", "anything at all here"] {
+            assert!(!hasher
+                .verify(typed.as_bytes().to_vec(), Some(NO_PASSWORD.to_owned()))
+                .await
+                .unwrap());
+        }
     }
 
     #[tokio::test]

@@ -25,6 +25,7 @@ pub enum Kind {
     AccountDeleted,
     SecondFactorChanged,
     LoginLink,
+    LinkIdentity,
 }
 
 impl Kind {
@@ -40,6 +41,7 @@ impl Kind {
             Self::AccountDeleted => "account_deleted",
             Self::SecondFactorChanged => "second_factor_changed",
             Self::LoginLink => "login_link",
+            Self::LinkIdentity => "link_identity",
         }
     }
 
@@ -331,6 +333,7 @@ mod tests {
             letters.confirm_sign_up("ada@example.com", &token),
             letters.email_change_requested("ada@example.com", "bob@example.com", "today", &token),
             letters.login_link("ada@example.com", &token),
+            letters.link_identity("ada@example.com", "Acme ID", &token),
         ] {
             for body in [&mail.text, &mail.html] {
                 assert!(body.contains(&token));

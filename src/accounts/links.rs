@@ -32,6 +32,10 @@ pub enum Purpose {
     CancelEmailChange,
     /// Sign this browser in to the account (valid 15 minutes).
     LogIn,
+    /// Prove the account is the person's, so that the identity they
+    /// brought from an external provider is linked to it (valid 15
+    /// minutes, in the browser that holds that identity).
+    LinkIdentity,
 }
 
 impl Purpose {
@@ -42,6 +46,7 @@ impl Purpose {
             Self::EmailChange => "email_change",
             Self::CancelEmailChange => "email_change_cancel",
             Self::LogIn => "login",
+            Self::LinkIdentity => "link_identity",
         }
     }
 
@@ -51,7 +56,7 @@ impl Purpose {
                 Duration::from_secs(24 * 60 * 60)
             }
             Self::Reset => Duration::from_secs(60 * 60),
-            Self::LogIn => Duration::from_secs(15 * 60),
+            Self::LogIn | Self::LinkIdentity => Duration::from_secs(15 * 60),
         }
     }
 }
@@ -148,7 +153,8 @@ pub(super) async fn spend_account_links(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE email_tokens SET used_at = $1 \
-         WHERE user_id = $2 AND purpose IN ('reset', 'login', 'email_change', 'email_change_cancel') \
+         WHERE user_id = $2 AND purpose IN ('reset', 'login', 'link_identity', 'email_change', \
+         'email_change_cancel') \
          AND used_at IS NULL",
     )
     .bind(now)

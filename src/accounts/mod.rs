@@ -28,6 +28,7 @@ pub mod deletion;
 pub mod device;
 pub mod email;
 pub mod email_change;
+pub mod external;
 pub mod hashing;
 pub mod letters;
 pub mod limits;
@@ -207,6 +208,8 @@ pub struct Accounts {
     /// The WebAuthn relying party, when the site's origin allows passkeys
     /// (see [`passkeys`]).
     passkeys: Option<std::sync::Arc<webauthn_rs::Webauthn>>,
+    /// The external OpenID Connect providers (see [`external`]).
+    providers: external::Providers,
 }
 
 impl Accounts {
@@ -229,7 +232,19 @@ impl Accounts {
             signup_mode: SignUpMode::Open,
             seal,
             passkeys: None,
+            providers: external::Providers::default(),
         }
+    }
+
+    /// The same accounts, signing in through `providers` too.
+    pub fn with_providers(mut self, providers: external::Providers) -> Self {
+        self.providers = providers;
+        self
+    }
+
+    /// The configured external providers.
+    pub fn providers(&self) -> &external::Providers {
+        &self.providers
     }
 
     /// The same accounts, signing up in `mode`.

@@ -80,6 +80,16 @@ pub async fn sweep(
             .bind(now)
             .execute(db)
             .await?
+            .rows_affected()
+        + sqlx::query("DELETE FROM external_requests WHERE expires_at <= $1")
+            .bind(now)
+            .execute(db)
+            .await?
+            .rows_affected()
+        + sqlx::query("DELETE FROM pending_identities WHERE expires_at <= $1")
+            .bind(now)
+            .execute(db)
+            .await?
             .rows_affected();
     let audit_events = sqlx::query("DELETE FROM audit_events WHERE at < $1")
         .bind(now - i64::from(policy.audit_days) * DAY_SECS)

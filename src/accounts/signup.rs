@@ -306,7 +306,7 @@ impl Accounts {
 /// `tx`; `verified_at` is when its address was proven, if it has been. An
 /// address already taken is [`Problem::EmailTaken`], however the race
 /// with another sign-up went.
-async fn insert_user(
+pub(super) async fn insert_user(
     tx: &mut sqlx::AnyConnection,
     (email, email_key): (&str, &str),
     password_hash: &str,

@@ -37,6 +37,12 @@ pub enum FormId {
     RemovePasskey,
     RequestLoginLink,
     LogInWithLink,
+    CreateExternalAccount,
+    LinkWaitingIdentity,
+    MailIdentityProof,
+    ConfirmIdentityProof,
+    StartSignInLink,
+    UnlinkSignIn,
 }
 
 /// What a plain form post left for the page it returns to: the error and

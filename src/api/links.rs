@@ -16,6 +16,8 @@ pub enum LinkKind {
     CancelEmailChange,
     /// Sign in without a password.
     LogIn,
+    /// Link an external provider's identity to the account.
+    LinkIdentity,
     /// Whether the link starts an account (a verify-first sign-up), whose
     /// page then asks for the password.
     StartsAccount,
@@ -71,6 +73,7 @@ mod server {
             LinkKind::CancelEmailChange => Purpose::CancelEmailChange,
             LinkKind::Verify => Purpose::Verify,
             LinkKind::LogIn => Purpose::LogIn,
+            LinkKind::LinkIdentity => Purpose::LinkIdentity,
         };
         accounts.link_is_live(token, purpose).await.unwrap_or(true)
     }

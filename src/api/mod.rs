@@ -12,6 +12,7 @@ pub mod account;
 pub mod auth;
 pub mod echo;
 pub mod email;
+pub mod external;
 pub mod fields;
 pub mod links;
 pub mod login_link;

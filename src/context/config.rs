@@ -33,6 +33,7 @@
 //! | `SMTP_URL` | none: mail stays in the outbox, readable in the local mailbox (the address with its key is printed at start-up) on a developer's own loopback server | the mail server, e.g. `smtps://user:pass@smtp.example.com:465`, `smtp://smtp.example.com:587?tls=required`, `smtp://127.0.0.1:2525` |
 //! | `MAIL_FROM` | `Leptos Accounts <no-reply@` + origin host `>` | the sender of every mail |
 //! | `MAIL_RETRY_SECONDS` | `30` | wait before retrying a mail the server did not take; doubles with each failure, up to an hour apart, for 24 hours |
+//! | `OIDC_PROVIDERS` | none | short names (comma-separated) of external OpenID Connect providers offered as "Continue with …"; each needs `OIDC_<NAME>_ISSUER` (https, or http on localhost), `OIDC_<NAME>_CLIENT_ID`, `OIDC_<NAME>_CLIENT_SECRET` and `OIDC_<NAME>_LABEL`; the callback is `APP_ORIGIN/auth/oidc/<name>/callback`; a provider whose discovery fails stops the server |
 //! | `SIGNUP_MODE` | `open` | `open`: accounts start at once, addresses are verified by mail; `verify-first`: accounts start when the mailed link is used, and sign-up never tells whether an address is registered |
 //! | `RUST_LOG` | `info` | log filter, e.g. `info,sqlx=warn` |
 //! | `LOG_FORMAT` | `text` | `json`: one JSON object per log line, for log collectors |
@@ -47,7 +48,8 @@ use std::{
 use leptos::prelude::{get_configuration, LeptosOptions};
 
 use crate::accounts::{
-    hashing::QUEUE_PER_THREAD, retention::RetentionPolicy, RateLimits, SessionPolicy, SignUpMode,
+    external::ProviderSettings, hashing::QUEUE_PER_THREAD, retention::RetentionPolicy, RateLimits,
+    SessionPolicy, SignUpMode,
 };
 
 pub use super::env::{ConfigError, SmtpUrl};
@@ -101,6 +103,8 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Where the key that seals second-factor secrets comes from.
     pub seal_key: SealKeySource,
+    /// The external OpenID Connect providers people may sign in with.
+    pub external_providers: Vec<ProviderSettings>,
 }
 
 /// The default for [`Config::request_timeout`].
@@ -235,6 +239,7 @@ impl Config {
         }
         let seal_key = SealKeySource::from_env(&database_url)?;
         Ok(Self {
+            external_providers: super::providers::from_env()?,
             seal_key,
             leptos_options,
             database_url,
@@ -263,6 +268,7 @@ impl Config {
     pub fn with_defaults(leptos_options: LeptosOptions, database_url: String) -> Self {
         let public_origin = loopback_origin(leptos_options.site_addr);
         Self {
+            external_providers: Vec::new(),
             seal_key: SealKeySource::default_or_new(&database_url),
             smtp: None,
             mail_from: default_mail_from(&public_origin),

@@ -13,6 +13,7 @@ pub enum ServeError {
     Io(std::io::Error),
     Mail(String),
     Metrics(String),
+    Provider(String),
 }
 
 impl fmt::Display for ServeError {
@@ -24,6 +25,7 @@ impl fmt::Display for ServeError {
             Self::Io(error) => write!(f, "server error: {error}"),
             Self::Mail(error) => write!(f, "mail settings: {error}"),
             Self::Metrics(error) => f.write_str(error),
+            Self::Provider(error) => write!(f, "external sign-in: {error}"),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod database;
 pub mod env;
 pub mod error;
+mod providers;
 pub mod request;
 pub mod seal_key;
 pub mod state;

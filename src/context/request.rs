@@ -50,7 +50,7 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 
 /// The device cookie (see `accounts::device`): which accounts this browser
 /// has signed in to.
-fn device_cookie_name(secure: bool) -> &'static str {
+pub fn device_cookie_name(secure: bool) -> &'static str {
     if secure {
         "__Host-device"
     } else {
@@ -141,14 +141,65 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>) {
     let Some(response) = use_context::<ResponseOptions>() else {
         return;
     };
-    let secure = if secure_cookies() { "; Secure" } else { "" };
+    if let Ok(value) = HeaderValue::from_str(&cookie_header(name, value, max_age, secure_cookies()))
+    {
+        response.append_header(SET_COOKIE, value);
+    }
+}
+
+/// The `Set-Cookie` value of every cookie the product sets: `HttpOnly`,
+/// `SameSite=Lax` (sent on a top-level navigation from another site, as a
+/// provider's redirect back is), for the whole site, `Secure` over https.
+pub fn cookie_header(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     let max_age = max_age
         .map(|secs| format!("; Max-Age={secs}"))
         .unwrap_or_default();
-    let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}");
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.append_header(SET_COOKIE, value);
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}")
+}
+
+/// A trip to an external provider (see `accounts::external::flow`): only
+/// the browser that started it holds this cookie, which its callback needs.
+pub fn external_request_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-oidc"
+    } else {
+        "oidc"
     }
+}
+
+/// An identity back from an external provider, waiting in this browser
+/// for its account (see `accounts::external::identities`).
+pub fn pending_identity_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-external"
+    } else {
+        "external"
+    }
+}
+
+/// The token of the identity waiting in this browser, if any.
+pub fn pending_identity_token() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    read_cookie(
+        &parts.headers,
+        pending_identity_cookie_name(secure_cookies()),
+    )
+    .map(str::to_owned)
+}
+
+pub fn clear_pending_identity_cookie() {
+    set_cookie(pending_identity_cookie_name(secure_cookies()), "", Some(0));
+}
+
+/// Hands the browser the cookie of the trip to a provider it starts.
+pub fn set_external_request_cookie(token: &SessionToken) {
+    let max_age = crate::accounts::external::flow::REQUEST_SECONDS.unsigned_abs();
+    set_cookie(
+        external_request_cookie_name(secure_cookies()),
+        token.as_str(),
+        Some(max_age),
+    );
 }
 
 /// Hands the browser its new session. Without "Remember me" the cookie has
@@ -164,7 +215,7 @@ pub fn set_session_cookie(session: &NewSession) {
 
 /// The log-in waiting for its second factor (see
 /// `accounts::second_step`): only this browser holds its token.
-fn pending_login_cookie_name(secure: bool) -> &'static str {
+pub fn pending_login_cookie_name(secure: bool) -> &'static str {
     if secure {
         "__Host-login"
     } else {

@@ -8,6 +8,7 @@ use sqlx::AnyPool;
 
 use super::{assets::Assets, Config};
 use crate::accounts::{
+    external::Providers,
     mail::{Letters, Outbox},
     token::SessionToken,
     Accounts, DeviceKeys, PasswordHasher,
@@ -60,9 +61,14 @@ impl FromRef<AppState> for AnyPool {
 }
 
 impl AppState {
-    /// The state for `config` on the opened database `db`; reads (or on
-    /// first start makes) the server's keys.
-    pub async fn new(config: Config, db: AnyPool) -> Result<Self, sqlx::Error> {
+    /// The state for `config` on the opened database `db`, signing in
+    /// through `providers` too (found by [`Providers::discover`]); reads
+    /// (or on first start makes) the server's keys.
+    pub async fn new(
+        config: Config,
+        db: AnyPool,
+        providers: Providers,
+    ) -> Result<Self, sqlx::Error> {
         let keys = DeviceKeys::load(&db).await?;
         let seal = config.seal_key.load()?;
         let outbox = Outbox::new(
@@ -80,6 +86,7 @@ impl AppState {
             seal,
         )
         .with_signup_mode(config.signup_mode)
+        .with_providers(providers)
         .with_passkeys(
             crate::accounts::passkeys::relying_party(&config.public_origin)
                 .inspect_err(|why| tracing::warn!("{why}"))

@@ -96,7 +96,7 @@ impl<'de> Deserialize<'de> for Problem {
 
 /// The problems that are only a name, as their derived `Serialize` writes
 /// them (a unit test holds the two together).
-const NAMED_PROBLEMS: [(&str, Problem); 35] = [
+const NAMED_PROBLEMS: [(&str, Problem); 37] = [
     ("EmailMissing", Problem::EmailMissing),
     ("EmailTooLong", Problem::EmailTooLong),
     ("EmailMalformed", Problem::EmailMalformed),
@@ -144,6 +144,8 @@ const NAMED_PROBLEMS: [(&str, Problem); 35] = [
     ("PasskeyNotAccepted", Problem::PasskeyNotAccepted),
     ("PasskeyAlreadyAdded", Problem::PasskeyAlreadyAdded),
     ("NoPasskey", Problem::NoPasskey),
+    ("IdentityTaken", Problem::IdentityTaken),
+    ("LastWayToSignIn", Problem::LastWayToSignIn),
 ];
 
 /// The field of the problems that count characters.
@@ -232,7 +234,9 @@ mod tests {
                 | Problem::PasskeyNameInvalid
                 | Problem::PasskeyNotAccepted
                 | Problem::PasskeyAlreadyAdded
-                | Problem::NoPasskey => {}
+                | Problem::NoPasskey
+                | Problem::IdentityTaken
+                | Problem::LastWayToSignIn => {}
             }
         }
         all
@@ -297,7 +301,7 @@ mod tests {
                 format!("\"{name}\"")
             );
         }
-        assert_eq!(every_problem().len(), 37);
+        assert_eq!(every_problem().len(), 39);
     }
 
     #[test]

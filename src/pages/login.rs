@@ -7,6 +7,7 @@ use crate::{
     api::{auth::LogIn, safe_next, FormEcho, FormId, Profile},
     components::{
         account::AccountState,
+        external::ProviderButtons,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
         form::{form_action_settled, ServerForm},
         head::PageHead,
@@ -90,6 +91,7 @@ pub fn LoginPage() -> impl IntoView {
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=log_in.pending()/>
             </ServerForm>
             <PasskeySignIn remember signed_in/>
+            <ProviderButtons/>
             <p><a href="/login-link">"Email me a sign-in link"</a></p>
             <p><a href="/forgot-password">"Forgot your password?"</a></p>
             <p>"New here? " <a href="/signup">"Create an account"</a></p>

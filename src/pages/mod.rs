@@ -2,6 +2,7 @@
 
 pub mod cancel_email_change;
 pub mod confirm_email;
+pub mod external_sign_in;
 pub mod forgot_password;
 pub mod home;
 pub mod login;

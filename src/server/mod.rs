@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod document;
+pub mod external;
 pub mod files;
 pub mod health;
 pub mod mailbox;
@@ -20,7 +21,7 @@ use tokio::net::TcpListener;
 
 pub use crate::context::{config, database as db, AppState, Config, ServeError};
 use crate::{
-    accounts::{self, PasswordHasher},
+    accounts::{self, external::Providers, PasswordHasher},
     app::App,
 };
 use document::shell;
@@ -41,6 +42,8 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/auth/oidc/{name}/start", get(external::start))
+        .route("/auth/oidc/{name}/callback", get(external::callback))
         .merge(mailbox)
         // Unknown API paths get a plain 404, never the HTML app.
         .route("/api/{*rest}", axum::routing::any(api_not_found))
@@ -128,7 +131,13 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     };
     let retention =
         accounts::retention::spawn(db.clone(), config.retention, config.sessions, config.limits);
-    let state = AppState::new(config, db.clone())
+    let providers = Providers::discover(&config.external_providers, &config.public_origin)
+        .await
+        .map_err(ServeError::Provider)?;
+    for (name, _) in providers.labels() {
+        tracing::info!("external sign-in: {name} is ready");
+    }
+    let state = AppState::new(config, db.clone(), providers)
         .await
         .map_err(ServeError::Database)?;
     // The first unknown-email log-in should not pay for the dummy hash.

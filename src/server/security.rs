@@ -104,9 +104,10 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), g
      magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
 /// The pages mailed links lead to, `?token=…` in their address.
-pub const LINK_PAGES: [&str; 5] = [
+pub const LINK_PAGES: [&str; 6] = [
     "/reset-password",
     "/login-link",
+    "/external-sign-in",
     "/verify-email",
     "/confirm-email",
     "/cancel-email-change",

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use leptos::prelude::LeptosOptions;
+use leptos_accounts::accounts::external::Providers;
 use leptos_accounts::server::db::Backend;
 use leptos_accounts::server::{self, AppState, Config};
 use sqlx::{AnyPool, Connection};
@@ -161,7 +162,12 @@ impl TestApp {
         config.limits.backoff_base = std::time::Duration::from_secs(60);
         configure(&mut config);
         let origin = config.public_origin.clone();
-        let state = AppState::new(config, db.clone()).await.expect("state");
+        let providers = Providers::discover(&config.external_providers, &origin)
+            .await
+            .expect("the providers' discovery");
+        let state = AppState::new(config, db.clone(), providers)
+            .await
+            .expect("state");
         let hasher = state.accounts.hasher().clone();
         let mailbox_key = state.mailbox_key.clone();
         let app = server::router(state);

@@ -20,6 +20,12 @@ pub enum SecondFactorChange<'a> {
     PasskeyAdded(&'a str),
     /// The passkey with this name was removed.
     PasskeyRemoved(&'a str),
+    /// Signing in through the external provider with this label was
+    /// linked to the account.
+    IdentityLinked(&'a str),
+    /// Signing in through the external provider with this label no longer
+    /// opens the account.
+    IdentityUnlinked(&'a str),
 }
 
 impl Letters {
@@ -58,6 +64,14 @@ impl Letters {
             SecondFactorChange::PasskeyRemoved(name) => (
                 "A passkey was removed",
                 format!("The passkey named \"{name}\" was removed from your {SITE_NAME} account ({to}) on {at}: it no longer logs in."),
+            ),
+            SecondFactorChange::IdentityLinked(label) => (
+                "A way to sign in was linked",
+                format!("Signing in with {label} was linked to your {SITE_NAME} account ({to}) on {at}: it now signs in to this account."),
+            ),
+            SecondFactorChange::IdentityUnlinked(label) => (
+                "A way to sign in was removed",
+                format!("Signing in with {label} was unlinked from your {SITE_NAME} account ({to}) on {at}: it no longer signs in to this account."),
             ),
         };
         let after = format!(
@@ -98,6 +112,8 @@ mod tests {
             SecondFactorChange::Disabled,
             SecondFactorChange::CodesRegenerated,
             SecondFactorChange::Reset,
+            SecondFactorChange::IdentityLinked("Acme ID"),
+            SecondFactorChange::IdentityUnlinked("Acme ID"),
         ] {
             let mail = letters.second_factor_changed("ada@example.com", change, "today");
             assert!(mail.text.contains("ada@example.com"), "{change:?}");

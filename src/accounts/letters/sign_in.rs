@@ -1,5 +1,6 @@
-//! The link that signs a browser in without a password, mailed on request
-//! from the log-in page.
+//! The links that sign a browser in: without a password, mailed on request
+//! from the log-in page; and the one that proves an account is its
+//! owner's before an external provider's identity is linked to it.
 
 use super::{Kind, Letters, Mail};
 use crate::brand::SITE_NAME;
@@ -22,6 +23,32 @@ impl Letters {
         let after = "If you did not ask for this, ignore this message: nobody can use this link \
                      without access to your mail. Never forward it.";
         self.letter(Kind::LoginLink, to, subject, &lines, Some(&link), after)
+    }
+}
+
+impl Letters {
+    /// The link that proves the account at `to` is the person's before
+    /// signing in with `provider` (its label) is linked to it (valid 15
+    /// minutes, once, in the browser that signed in there).
+    pub fn link_identity(&self, to: &str, provider: &str, token: &str) -> Mail {
+        let link = format!("{}/external-sign-in?token={token}", self.origin);
+        let subject = format!("Link {provider} to your {SITE_NAME} account");
+        let lines = [
+            format!(
+                "Someone, hopefully you, signed in with {provider} using {to}, the address of \
+                 your {SITE_NAME} account, and asked to link the two."
+            ),
+            format!(
+                "To link them, open this link within 15 minutes in the same browser, then press \
+                 \"Link and sign in\". From then on, {provider} signs in to your account:"
+            ),
+        ];
+        let after = format!(
+            "If you did not ask for this, ignore this message: nothing is linked, and whoever \
+             asked cannot use the link without your mail. Someone may have an account at \
+             {provider} with your address."
+        );
+        self.letter(Kind::LinkIdentity, to, subject, &lines, Some(&link), &after)
     }
 }
 

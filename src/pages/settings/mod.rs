@@ -12,6 +12,7 @@ mod email;
 mod parts;
 mod passkeys;
 mod sessions;
+mod sign_ins;
 mod two_factor;
 
 use leptos::{either::Either, prelude::*};
@@ -35,6 +36,7 @@ use email::EmailSection;
 use parts::{returned_with, Passkeys, Pending, SudoPassword};
 use passkeys::PasskeysSection;
 use sessions::SessionsSection;
+use sign_ins::SignInsSection;
 use two_factor::TwoFactorSection;
 
 const LOGIN_THEN_SETTINGS: &str = "/login?next=/settings";
@@ -72,6 +74,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <EmailSection/>
                     <TwoFactorSection/>
                     <PasskeysSection/>
+                    <SignInsSection/>
                     <SessionsSection/>
                     <DeleteSection/>
                 })

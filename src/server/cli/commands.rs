@@ -44,7 +44,9 @@ pub(super) async fn execute(command: Command, json: bool) -> Result<String, Fail
         }
     }
     let db = db::connect_with(&config.database_url, &config.database_pool).await?;
-    let state = AppState::new(config, db.clone())
+    // The operator's commands never send anyone to a provider.
+    let providers = crate::accounts::external::Providers::default();
+    let state = AppState::new(config, db.clone(), providers)
         .await
         .map_err(|error| Failure(format!("could not open the database: {error}")))?;
     let accounts = &state.accounts;

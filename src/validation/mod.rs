@@ -5,7 +5,7 @@
 //! Problems are codes, not text: the text comes from [`Problem::message`],
 //! so nothing a client sends back is ever shown verbatim.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Shortest password accepted (NIST SP 800-63B-4 for a single factor).
 pub const PASSWORD_MIN_CHARS: usize = 15;
@@ -20,47 +20,8 @@ pub const DISPLAY_NAME_MAX_CHARS: usize = 50;
 /// The longest name a passkey can have.
 pub const PASSKEY_NAME_MAX_CHARS: usize = 60;
 
-/// A form field that can be wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Field {
-    Email,
-    Password,
-    PasswordConfirm,
-    DisplayName,
-    /// The password the signed-in user already has, entered again.
-    CurrentPassword,
-    /// The account's address, typed to confirm its deletion.
-    ConfirmEmail,
-    /// Which session a form ends.
-    Session,
-    /// A code from an authenticator app.
-    Code,
-    /// One of the account's recovery codes.
-    RecoveryCode,
-    /// The name its owner gives a passkey.
-    PasskeyName,
-    /// A passkey, as the browser answers for it.
-    Passkey,
-}
-
-impl Field {
-    /// The HTML `name`/`id` of the field.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Password => "password",
-            Self::PasswordConfirm => "password_confirm",
-            Self::DisplayName => "display_name",
-            Self::CurrentPassword => "current_password",
-            Self::ConfirmEmail => "confirm_email",
-            Self::Session => "id",
-            Self::Code => "code",
-            Self::RecoveryCode => "recovery_code",
-            Self::PasskeyName => "name",
-            Self::Passkey => "credential",
-        }
-    }
-}
+mod field;
+pub use field::Field;
 
 /// What is wrong with a field, and so what the user should do. Serialized
 /// by serde's derive; read back by `error::wire`.
@@ -103,6 +64,8 @@ pub enum Problem {
     PasskeyNotAccepted,
     PasskeyAlreadyAdded,
     NoPasskey,
+    IdentityTaken,
+    LastWayToSignIn,
 }
 
 impl Problem {
@@ -145,6 +108,7 @@ impl Problem {
             Self::PasskeyNotAccepted | Self::PasskeyAlreadyAdded | Self::NoPasskey => {
                 Field::Passkey
             }
+            Self::IdentityTaken | Self::LastWayToSignIn => Field::Identity,
         }
     }
 
@@ -245,6 +209,12 @@ impl Problem {
                 .into(),
             Self::PasskeyAlreadyAdded => "This passkey is already on an account here.".into(),
             Self::NoPasskey => "Your account has no passkey. Use your password.".into(),
+            Self::IdentityTaken => {
+                "That sign-in already belongs to another account here.".into()
+            }
+            Self::LastWayToSignIn => "This is the only way into your account: set a password \
+                 or add a passkey before you unlink it."
+                .into(),
         }
     }
 }

@@ -1,0 +1,220 @@
+//! Signing in through external OpenID Connect providers ("Continue with
+//! …"): the providers the operator configured, found by discovery at
+//! start-up ([`Providers::discover`]); the flow to a provider and back
+//! ([`flow`]); and the identities it brings ([`identities`]), linked to an
+//! account that has their address only once its owner has proven the
+//! account is theirs ([`pending`]).
+//!
+//! The flow is the authorization code flow with PKCE (S256), `state` and
+//! `nonce`, and the ID token is checked in full (signature, issuer,
+//! audience, expiry, nonce) by the `openidconnect` crate. The client never
+//! follows redirects from a provider's endpoints, so a provider cannot
+//! point the server at another host.
+
+pub mod flow;
+pub mod identities;
+pub mod pending;
+
+use std::{sync::Arc, time::Duration};
+
+use crate::{accounts::SessionToken, error::AppError};
+use openidconnect::{
+    core::{CoreClient, CoreProviderMetadata},
+    reqwest, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
+    RedirectUrl,
+};
+
+/// A trip to a provider, started.
+#[derive(Debug)]
+pub struct Started {
+    /// Where to send the browser.
+    pub url: String,
+    /// For this browser's cookie: the callback is accepted only with it.
+    pub browser: SessionToken,
+}
+
+/// Why a trip to a provider did not end in an identity; each has its own
+/// page (`/external-sign-in?failed=…`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The person said no at the provider.
+    Denied,
+    /// Unknown, used or expired, or started in another browser.
+    Expired,
+    /// The provider could not be reached, or answered with a server error.
+    Unavailable,
+    /// The provider answered with an error, or with a token that failed
+    /// the checks.
+    Rejected,
+    /// The provider shared no email address.
+    NoEmail,
+    /// The identity already signs in to another account.
+    Taken,
+    /// Too many sign-ins from this network.
+    TooMany,
+    /// Something went wrong here.
+    Internal,
+}
+
+impl Failure {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Denied => "denied",
+            Self::Expired => "expired",
+            Self::Unavailable => "unavailable",
+            Self::Rejected => "rejected",
+            Self::NoEmail => "no-email",
+            Self::Taken => "taken",
+            Self::TooMany => "too-many",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl Failure {
+    /// The error a form that linked an identity answers with.
+    pub fn into_error(self) -> AppError {
+        match self {
+            Self::Taken => AppError::invalid(crate::validation::Problem::IdentityTaken),
+            Self::TooMany => AppError::TooManyAttempts { retry_after: 60 },
+            _ => AppError::Internal,
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::TooManyAttempts { .. } | AppError::Busy { .. } => Self::TooMany,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// One provider as the operator configured it (`OIDC_PROVIDERS` and the
+/// `OIDC_<NAME>_*` variables).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// Short name, in the callback's path and in the database: `[a-z0-9-]`.
+    pub name: String,
+    /// What the buttons say after "Continue with".
+    pub label: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// The client for one provider: discovery gave its endpoints and keys.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+    EndpointMaybeSet,
+>;
+
+/// A configured provider, ready to send people to.
+pub struct Provider {
+    pub name: String,
+    pub label: String,
+    client: Client,
+}
+
+/// The configured providers (none by default), and the HTTP client that
+/// talks to them.
+#[derive(Clone, Default)]
+pub struct Providers {
+    list: Arc<Vec<Provider>>,
+    http: reqwest::Client,
+}
+
+/// How long a provider may take to answer the server.
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Providers {
+    /// Reads each provider's discovery document (`/.well-known/openid-configuration`
+    /// under its issuer) and keys. Its callback is
+    /// `{origin}/auth/oidc/{name}/callback`. Fails, naming the provider and
+    /// saying why, when one is unreachable or unusable: the server should
+    /// not start half-configured.
+    pub async fn discover(settings: &[ProviderSettings], origin: &str) -> Result<Self, String> {
+        let http = http_client().map_err(|error| format!("OpenID Connect: {error}"))?;
+        let mut list = Vec::with_capacity(settings.len());
+        for provider in settings {
+            let name = &provider.name;
+            let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|error| {
+                format!("OIDC_{}_ISSUER is not a URL: {error}", name.to_uppercase())
+            })?;
+            let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+                .await
+                .map_err(|error| {
+                    format!(
+                        "OpenID provider {name}: discovery at {} failed: {}",
+                        provider.issuer,
+                        error_chain(&error)
+                    )
+                })?;
+            let token_url = metadata.token_endpoint().cloned().ok_or_else(|| {
+                format!("OpenID provider {name}: its discovery document names no token endpoint")
+            })?;
+            let redirect = RedirectUrl::new(format!("{origin}/auth/oidc/{name}/callback"))
+                .map_err(|error| format!("OpenID provider {name}: callback URL: {error}"))?;
+            let client = CoreClient::from_provider_metadata(
+                metadata,
+                ClientId::new(provider.client_id.clone()),
+                Some(ClientSecret::new(provider.client_secret.clone())),
+            )
+            .set_token_uri(token_url)
+            .set_redirect_uri(redirect);
+            list.push(Provider {
+                name: name.clone(),
+                label: provider.label.clone(),
+                client,
+            });
+        }
+        Ok(Self {
+            list: Arc::new(list),
+            http,
+        })
+    }
+
+    /// Each provider's name and label, in the configured order.
+    pub fn labels(&self) -> Vec<(String, String)> {
+        self.list
+            .iter()
+            .map(|provider| (provider.name.clone(), provider.label.clone()))
+            .collect()
+    }
+
+    /// The label of provider `name`, if it is configured.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.get(name).map(|provider| provider.label.as_str())
+    }
+
+    fn get(&self, name: &str) -> Option<&Provider> {
+        self.list.iter().find(|provider| provider.name == name)
+    }
+}
+
+/// HTTPS (or plain HTTP to a loopback issuer) with rustls, no redirects,
+/// and a time limit.
+fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(PROVIDER_TIMEOUT)
+        .connect_timeout(PROVIDER_TIMEOUT)
+        .build()
+}
+
+/// An error and its causes, on one line, for the operator.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
