@@ -59,6 +59,8 @@ test("every page loads without console errors and hydrates", async ({ page }) =>
     "/forgot-password",
     "/login-link",
     "/login-link?token=x",
+    "/external-sign-in",
+    "/external-sign-in?failed=expired",
     "/reset-password?token=x",
     "/verify-email?token=x",
     "/confirm-email?token=x",
