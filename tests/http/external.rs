@@ -652,6 +652,25 @@ async fn each_failure_lands_on_its_page() {
 }
 
 #[tokio::test]
+async fn a_provider_that_rotates_its_keys_is_read_again() {
+    let issuer = Issuer::start().await;
+    let app = app_with(&issuer).await;
+    issuer.misbehave(Misbehave::NewKey);
+    let reply = sign_in_as(&app, &issuer, Person::new("lee-1", "lee@example.com"), "").await;
+    assert_eq!(
+        reply.header("location"),
+        Some("/external-sign-in"),
+        "{:?}",
+        reply.header("location")
+    );
+    // The keys are read again at most once a minute: a token signed with a
+    // key nobody lists is refused without another reading.
+    issuer.misbehave(Misbehave::BadSignature);
+    let reply = sign_in_as(&app, &issuer, Person::new("lee-1", "lee@example.com"), "").await;
+    assert_eq!(failure_of(&reply), "rejected");
+}
+
+#[tokio::test]
 async fn a_network_that_starts_too_many_trips_waits() {
     let issuer = Issuer::start().await;
     let app = app_with(&issuer).await;

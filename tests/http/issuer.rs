@@ -67,6 +67,9 @@ pub enum Misbehave {
     BadSignature,
     /// The address is only in the user info, not in the ID token.
     EmailOnlyInUserInfo,
+    /// The provider rotated its keys: it signs with a new one, which its
+    /// key set lists from now on.
+    NewKey,
 }
 
 /// An authorization the person gave, waiting for the app to redeem it.
@@ -88,6 +91,7 @@ struct Shared {
 struct Provider {
     url: String,
     key: Arc<CoreRsaPrivateSigningKey>,
+    new_key: Arc<CoreRsaPrivateSigningKey>,
     shared: Arc<Mutex<Shared>>,
 }
 
@@ -109,9 +113,15 @@ impl Issuer {
             Some(JsonWebKeyId::new("test-key".to_owned())),
         )
         .expect("the test key");
+        let new_key = CoreRsaPrivateSigningKey::from_pem(
+            include_str!("issuer-key-2.pem"),
+            Some(JsonWebKeyId::new("test-key-2".to_owned())),
+        )
+        .expect("the second test key");
         let provider = Provider {
             url: url.clone(),
             key: Arc::new(key),
+            new_key: Arc::new(new_key),
             shared: Arc::default(),
         };
         let app = Router::new()
@@ -229,6 +239,11 @@ async fn discovery(State(provider): State<Provider>) -> Json<Value> {
 }
 
 async fn jwks(State(provider): State<Provider>) -> Json<Value> {
+    if provider.shared.lock().unwrap().misbehave == Misbehave::NewKey {
+        return Json(json!({
+            "keys": [provider.key.as_verification_key(), provider.new_key.as_verification_key()]
+        }));
+    }
     Json(json!({ "keys": [provider.key.as_verification_key()] }))
 }
 
@@ -291,11 +306,14 @@ async fn token(
     let access_token = random();
     shared.tokens.insert(access_token.clone(), grant.person);
     drop(shared);
-    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"test-key"}"#);
+    let (key, kid) = match misbehave {
+        Misbehave::NewKey => (&provider.new_key, "test-key-2"),
+        _ => (&provider.key, "test-key"),
+    };
+    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{kid}"}}"#));
     let body = URL_SAFE_NO_PAD.encode(claims.to_string());
     let signed = format!("{header}.{body}");
-    let mut signature = provider
-        .key
+    let mut signature = key
         .sign(
             &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
             signed.as_bytes(),

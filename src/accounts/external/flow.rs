@@ -7,8 +7,9 @@
 
 use openidconnect::{
     core::{CoreAuthenticationFlow, CoreGenderClaim, CoreUserInfoClaims},
-    AccessTokenHash, AuthorizationCode, CsrfToken, IdTokenClaims, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope, TokenResponse,
+    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, CsrfToken, IdTokenClaims, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
+    SignatureVerificationError, TokenResponse,
 };
 
 use super::{error_chain, identities::Identity, Failure, Provider, Started};
@@ -57,7 +58,7 @@ impl Accounts {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state_value = state.as_str().to_owned();
         let (url, _, nonce) = provider
-            .client
+            .client()
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 move || CsrfToken::new(state_value),
@@ -174,8 +175,8 @@ impl Accounts {
         pending: &Pending,
     ) -> Result<Identity, Failure> {
         let http = &self.providers.http;
-        let tokens = provider
-            .client
+        let mut client = provider.client();
+        let tokens = client
             .exchange_code(AuthorizationCode::new(code))
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
             .request_async(http)
@@ -207,17 +208,27 @@ impl Accounts {
                 }
             })?;
         let id_token = tokens.id_token().ok_or(Failure::Rejected)?;
-        let verifier = provider.client.id_token_verifier();
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
-            .map_err(|error| {
-                tracing::info!(
-                    "external provider {}: ID token refused: {}",
-                    provider.name,
-                    error_chain(&error)
-                );
-                Failure::Rejected
-            })?;
+        let nonce = Nonce::new(pending.nonce.clone());
+        // Signed with a key the provider did not have when it was read:
+        // it rotated its keys, so read them again (once).
+        let unknown_key = matches!(
+            id_token.claims(&client.id_token_verifier(), &nonce),
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey
+            ))
+        );
+        if unknown_key && provider.refresh(http).await {
+            client = provider.client();
+        }
+        let verifier = client.id_token_verifier();
+        let claims = id_token.claims(&verifier, &nonce).map_err(|error| {
+            tracing::info!(
+                "external provider {}: ID token refused: {}",
+                provider.name,
+                error_chain(&error)
+            );
+            Failure::Rejected
+        })?;
         if let Some(expected) = claims.access_token_hash() {
             let signing = id_token
                 .signing_alg()
@@ -231,7 +242,7 @@ impl Accounts {
         }
         let mut identity = identity_from(&provider.name, claims);
         if identity.email.is_empty() {
-            if let Ok(request) = provider.client.user_info(
+            if let Ok(request) = client.user_info(
                 tokens.access_token().clone(),
                 Some(claims.subject().clone()),
             ) {

@@ -15,7 +15,10 @@ pub mod flow;
 pub mod identities;
 pub mod pending;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex, PoisonError, RwLock},
+    time::{Duration, Instant},
+};
 
 use crate::{accounts::SessionToken, error::AppError};
 use openidconnect::{
@@ -118,8 +121,49 @@ type Client = CoreClient<
 pub struct Provider {
     pub name: String,
     pub label: String,
-    client: Client,
+    settings: ProviderSettings,
+    origin: String,
+    /// Replaced when the provider's keys are read again ([`Self::refresh`]).
+    client: RwLock<Arc<Client>>,
+    /// When its keys were last read again, at most once a minute.
+    refreshed: Mutex<Option<Instant>>,
 }
+
+impl Provider {
+    fn client(&self) -> Arc<Client> {
+        Arc::clone(&self.client.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Reads the provider's discovery document and keys again, for an ID
+    /// token signed with a key it did not have at start-up (providers
+    /// rotate their keys). At most once a minute; whether it did.
+    async fn refresh(&self, http: &reqwest::Client) -> bool {
+        {
+            let mut last = self
+                .refreshed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if last.is_some_and(|at| at.elapsed() < KEY_REFRESH_INTERVAL) {
+                return false;
+            }
+            *last = Some(Instant::now());
+        }
+        match client_for(&self.settings, &self.origin, http).await {
+            Ok(client) => {
+                tracing::info!("external provider {}: keys read again", self.name);
+                *self.client.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(client);
+                true
+            }
+            Err(error) => {
+                tracing::warn!("{error}");
+                false
+            }
+        }
+    }
+}
+
+/// The shortest time between two readings of a provider's keys.
+const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The configured providers (none by default), and the HTTP client that
 /// talks to them.
@@ -142,35 +186,14 @@ impl Providers {
         let http = http_client().map_err(|error| format!("OpenID Connect: {error}"))?;
         let mut list = Vec::with_capacity(settings.len());
         for provider in settings {
-            let name = &provider.name;
-            let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|error| {
-                format!("OIDC_{}_ISSUER is not a URL: {error}", name.to_uppercase())
-            })?;
-            let metadata = CoreProviderMetadata::discover_async(issuer, &http)
-                .await
-                .map_err(|error| {
-                    format!(
-                        "OpenID provider {name}: discovery at {} failed: {}",
-                        provider.issuer,
-                        error_chain(&error)
-                    )
-                })?;
-            let token_url = metadata.token_endpoint().cloned().ok_or_else(|| {
-                format!("OpenID provider {name}: its discovery document names no token endpoint")
-            })?;
-            let redirect = RedirectUrl::new(format!("{origin}/auth/oidc/{name}/callback"))
-                .map_err(|error| format!("OpenID provider {name}: callback URL: {error}"))?;
-            let client = CoreClient::from_provider_metadata(
-                metadata,
-                ClientId::new(provider.client_id.clone()),
-                Some(ClientSecret::new(provider.client_secret.clone())),
-            )
-            .set_token_uri(token_url)
-            .set_redirect_uri(redirect);
+            let client = client_for(provider, origin, &http).await?;
             list.push(Provider {
-                name: name.clone(),
+                name: provider.name.clone(),
                 label: provider.label.clone(),
-                client,
+                settings: provider.clone(),
+                origin: origin.to_owned(),
+                client: RwLock::new(Arc::new(client)),
+                refreshed: Mutex::new(None),
             });
         }
         Ok(Self {
@@ -195,6 +218,39 @@ impl Providers {
     fn get(&self, name: &str) -> Option<&Provider> {
         self.list.iter().find(|provider| provider.name == name)
     }
+}
+
+/// The client for `provider`, from its discovery document and keys; its
+/// callback is `{origin}/auth/oidc/{name}/callback`.
+async fn client_for(
+    provider: &ProviderSettings,
+    origin: &str,
+    http: &reqwest::Client,
+) -> Result<Client, String> {
+    let name = &provider.name;
+    let issuer = IssuerUrl::new(provider.issuer.clone())
+        .map_err(|error| format!("OIDC_{}_ISSUER is not a URL: {error}", name.to_uppercase()))?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, http)
+        .await
+        .map_err(|error| {
+            format!(
+                "OpenID provider {name}: discovery at {} failed: {}",
+                provider.issuer,
+                error_chain(&error)
+            )
+        })?;
+    let token_url = metadata.token_endpoint().cloned().ok_or_else(|| {
+        format!("OpenID provider {name}: its discovery document names no token endpoint")
+    })?;
+    let redirect = RedirectUrl::new(format!("{origin}/auth/oidc/{name}/callback"))
+        .map_err(|error| format!("OpenID provider {name}: callback URL: {error}"))?;
+    Ok(CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(provider.client_id.clone()),
+        Some(ClientSecret::new(provider.client_secret.clone())),
+    )
+    .set_token_uri(token_url)
+    .set_redirect_uri(redirect))
 }
 
 /// HTTPS (or plain HTTP to a loopback issuer) with rustls, no redirects,
