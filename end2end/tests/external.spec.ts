@@ -24,7 +24,7 @@ for (const javaScript of [true, false]) {
     async function continueWithAcme(page: Page, email: string, firstVisit = true): Promise<void> {
       await page.goto("/login");
       await ready(page);
-      await page.getByRole("link", { name: "Continue with Acme ID" }).click();
+      await page.getByRole("button", { name: "Continue with Acme ID" }).click();
       if (!firstVisit) return;
       await expect(page).toHaveURL(new RegExp(`^${process.env.OIDC_ISSUER_URL}/interaction/`));
       await page.getByPlaceholder("Enter any login").fill(email);
@@ -89,6 +89,12 @@ for (const javaScript of [true, false]) {
       await expect(section).toContainText(email);
       const unlink = page.getByRole("button", { name: `Unlink Acme ID (${email})` });
       await unlink.click();
+      // The prompt offers the linked provider as well as the password.
+      await page.getByRole("button", { name: "Confirm with Acme ID instead" }).click();
+      await expect(page).toHaveURL(/\/settings\?identity=confirmed$/);
+      await expect(page.getByText("You confirmed it is you.")).toBeVisible();
+      await ready(page);
+      await unlink.click();
       await page.getByLabel("Your password").fill(PASSWORD);
       await unlink.click();
       await expect(page.getByText("The sign-in was unlinked.").first()).toBeVisible();
@@ -110,7 +116,11 @@ for (const javaScript of [true, false]) {
       await page.getByRole("button", { name: "Log in" }).click();
       await expect(page).toHaveURL(/\/external-sign-in$/);
       await ready(page);
-      await page.getByRole("button", { name: "Link this sign-in" }).click();
+      // Linking asks for the password (sudo mode lasts no time here).
+      const link = page.getByRole("button", { name: "Link this sign-in" });
+      await link.click();
+      await page.getByLabel("Your password").fill(PASSWORD);
+      await link.click();
       await expect(page).toHaveURL(/\/settings\?identity=linked/);
       await expect(page.getByText("The sign-in was linked.")).toBeVisible();
 
@@ -154,7 +164,7 @@ for (const javaScript of [true, false]) {
     test("declining at the provider says so and offers the other ways in", async ({ page }) => {
       await page.goto("/login");
       await ready(page);
-      await page.getByRole("link", { name: "Continue with Acme ID" }).click();
+      await page.getByRole("button", { name: "Continue with Acme ID" }).click();
       await page.getByRole("link", { name: "[ Cancel ]" }).click();
       await expect(page).toHaveURL(/\/external-sign-in\?failed=denied$/);
       await expect(page.getByRole("alert")).toContainText("You did not allow the sign-in");

@@ -21,6 +21,7 @@ CREATE TABLE external_requests (
     nonce         TEXT   NOT NULL,
     pkce_verifier TEXT   NOT NULL,
     user_id       BIGINT REFERENCES users (id) ON DELETE CASCADE,
+    confirm       BIGINT NOT NULL DEFAULT 0 CHECK (confirm IN (0, 1)),
     created_at    BIGINT NOT NULL,
     expires_at    BIGINT NOT NULL
 );
@@ -36,6 +37,7 @@ CREATE TABLE pending_identities (
     email_verified BIGINT  NOT NULL CHECK (email_verified IN (0, 1)),
     display_name   TEXT    NOT NULL,
     user_id        BIGINT REFERENCES users (id) ON DELETE CASCADE,
+    proof_hash     BYTEA,
     created_at     BIGINT  NOT NULL,
     expires_at     BIGINT  NOT NULL
 );

@@ -41,6 +41,7 @@ pub enum Event {
     IdentityLinked,
     IdentityUnlinked,
     IdentityProofRequested,
+    ExternalReauthenticated,
     // Done by the site's operator through the admin command line.
     AccountUnlocked,
     SessionsRevoked,
@@ -90,6 +91,7 @@ impl Event {
             Self::IdentityLinked => "identity_linked",
             Self::IdentityUnlinked => "identity_unlinked",
             Self::IdentityProofRequested => "identity_proof_requested",
+            Self::ExternalReauthenticated => "external_reauthenticated",
             Self::TwoFactorReset => "two_factor_reset",
             Self::AccountUnlocked => "account_unlocked",
             Self::SessionsRevoked => "sessions_revoked",
@@ -137,6 +139,7 @@ impl Event {
             "external_log_in" => "Logged in through an external provider",
             "identity_linked" => "External sign-in linked",
             "identity_unlinked" => "External sign-in unlinked",
+            "external_reauthenticated" => "External provider used to change settings",
             "identity_proof_requested" => {
                 "Link sent to prove the account is yours before linking an external sign-in"
             }

@@ -204,6 +204,8 @@ pub async fn log_out() -> Result<(), AppError> {
         }
     }
     request::clear_session_cookie();
+    // A provider's identity left waiting here is not for the next person.
+    request::clear_pending_identity_cookie();
     request::clear_site_data();
     request::see_other_if_plain_form("/");
     Ok(())

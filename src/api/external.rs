@@ -97,12 +97,13 @@ impl FromFields for CreateExternalAccount {
     }
 }
 
-/// `POST /api/auth/external/link`: links the identity waiting in this
-/// browser to the signed-in account, when it is the account that has the
-/// identity's address (signing in to it proved it is the person's). 401
-/// when not signed in; 410 when nothing waits for this account.
+/// `POST /api/auth/external/link` (`current_password` outside sudo mode):
+/// links the identity waiting in this browser to the signed-in account,
+/// when it is the account that has the identity's address (signing in to
+/// it proved it is the person's). 401 when not signed in; 403
+/// `"SudoRequired"`; 410 when nothing waits for this account.
 #[server(prefix = "/api/auth", endpoint = "external/link", output = JsonAnswer)]
-pub async fn link_waiting_identity() -> Result<(), AppError> {
+pub async fn link_waiting_identity(current_password: Option<String>) -> Result<(), AppError> {
     use crate::{api::reply::FormReply, context::request};
 
     let reply = FormReply::new(super::FormId::LinkWaitingIdentity, WAITING_PAGE, Vec::new());
@@ -111,12 +112,18 @@ pub async fn link_waiting_identity() -> Result<(), AppError> {
     };
     let token = request::pending_identity_token().unwrap_or_default();
     match request::accounts()?
-        .link_pending_identity(&token, &current, &request::client())
+        .link_pending_identity(
+            &token,
+            &current,
+            current_password.as_deref(),
+            &request::client(),
+            &request::browser(),
+        )
         .await
     {
-        Ok(()) => {
+        Ok(renewed) => {
             request::clear_pending_identity_cookie();
-            reply.success(LINKED);
+            reply.sudo_success(renewed, LINKED);
             Ok(())
         }
         Err(error) => Err(reply.failure(error)),
@@ -124,8 +131,10 @@ pub async fn link_waiting_identity() -> Result<(), AppError> {
 }
 
 impl FromFields for LinkWaitingIdentity {
-    fn from_fields(_: &Fields) -> Self {
-        Self {}
+    fn from_fields(fields: &Fields) -> Self {
+        Self {
+            current_password: fields.optional(Field::CurrentPassword.name()),
+        }
     }
 }
 
@@ -212,6 +221,8 @@ pub struct SignIns {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkedSignIn {
     pub id: i64,
+    /// The provider's short name (`/auth/oidc/{name}/…`).
+    pub name: String,
     /// The provider's label.
     pub provider: String,
     /// The address the provider gave when it was linked.
@@ -235,7 +246,8 @@ pub async fn list_sign_ins() -> Result<SignIns, AppError> {
         .into_iter()
         .map(|identity| LinkedSignIn {
             id: identity.id,
-            provider: identity.provider,
+            name: identity.provider,
+            provider: identity.label,
             email: identity.email,
             added: utc_date_time(identity.created_at),
             last_used: identity.last_used_at.map(utc_date_time),

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-/// The log-in page's links to the configured providers, as HTML (empty
+/// The log-in page's buttons for the configured providers, as HTML (empty
 /// when none is configured). The server writes them into the first page;
 /// they do not change while the app runs. One string, set as the list's
 /// markup, costs the browser bundle far less than a view per provider
@@ -23,9 +23,9 @@ impl SignInProviders {
     }
 }
 
-/// A link per provider, to its sign-in (a redirect to the provider and
-/// back, so it works without JavaScript; `rel="external"` leaves it to the
-/// browser rather than the app's router). Nothing when none is configured.
+/// A button per provider, whose plain form posts to its sign-in (answered
+/// with a redirect to the provider, so it works the same without
+/// JavaScript). Nothing when none is configured.
 #[component]
 pub fn ProviderButtons() -> impl IntoView {
     let links = use_context::<SignInProviders>()
@@ -40,7 +40,7 @@ pub fn ProviderButtons() -> impl IntoView {
 mod server {
     use crate::accounts::letters::escape;
 
-    /// The providers' links, their labels escaped (they come from the
+    /// The providers' buttons, their labels escaped (they come from the
     /// operator's configuration, but are text, never markup).
     pub fn links() -> String {
         let Ok(accounts) = crate::context::request::accounts() else {
@@ -52,8 +52,9 @@ mod server {
             .into_iter()
             .map(|(name, label)| {
                 format!(
-                    "<li><a class=\"button button--secondary\" rel=\"external\" \
-                     href=\"/auth/oidc/{}/start\">Continue with {}</a></li>",
+                    "<li><form method=\"post\" action=\"/auth/oidc/{}/start\">\
+                     <button type=\"submit\" class=\"button button--secondary\">\
+                     Continue with {}</button></form></li>",
                     escape(&name),
                     escape(&label)
                 )

@@ -99,7 +99,12 @@ where
     S::Error: Send + Sync + 'static,
 {
     let submit = move |event: SubmitEvent| {
-        if event.default_prevented() {
+        // A button that posts elsewhere (`formaction`: confirming sudo mode
+        // at an external provider) is left to the browser.
+        let elsewhere = event
+            .submitter()
+            .is_some_and(|button| button.has_attribute("formaction"));
+        if event.default_prevented() || elsewhere {
             return;
         }
         // If the fields cannot be read, the browser's own post still works.

@@ -23,7 +23,7 @@ use crate::{
     },
     components::{
         account::AccountState,
-        field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
+        field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
         form::{form_action, form_action_settled, form_action_then, ServerForm},
         head::PageHead,
     },
@@ -68,6 +68,14 @@ fn Failed(reason: String) -> impl IntoView {
              address, or use another way in."
         }
         "taken" => "That sign-in already belongs to another account here.",
+        "unverified" => {
+            "The provider has not confirmed that this email address is yours, so no account \
+             can be made with it. Confirm it at the provider, or sign up with your email here."
+        }
+        "not-linked" => {
+            "That sign-in is not linked to your account, so it could not confirm it is you. \
+             Use your password, or the provider you linked."
+        }
         "too-many" => {
             "There were too many sign-ins from your network. Wait a minute and try again."
         }
@@ -219,11 +227,28 @@ fn LinkSignedIn(provider: String) -> impl IntoView {
         move || link.value().get(),
         echo.as_ref().map(|echo| echo.error.clone()),
     );
+    // Linking needs the password entered lately, as in settings.
+    let asked = Memo::new(move |_| {
+        error.with(|error| match error {
+            Some(AppError::SudoRequired) => true,
+            Some(error) => error.field_message(Field::CurrentPassword).is_some(),
+            None => false,
+        })
+    });
     view! {
         <h1>"Link " {provider.clone()} " to your account"</h1>
         <ServerForm action=link class="card form">
             <ErrorSummary error/>
             <p>"You are signed in to the account with this address. Link them, and " {provider.clone()} " signs in to it from now on."</p>
+            <Show when=move || asked.get()>
+                <PasswordField
+                    label="Your password"
+                    name="current_password"
+                    autocomplete="current-password"
+                    hint="For your security, enter your password again to link a new way in."
+                    error=field_error(error, Field::CurrentPassword)
+                />
+            </Show>
             <SubmitButton label="Link this sign-in" pending_label="Linking…" pending=link.pending()/>
         </ServerForm>
     }

@@ -16,7 +16,10 @@ use crate::context::AppState;
 /// hydration scripts; the CSP header allows exactly those scripts.
 pub fn shell() -> impl IntoView {
     if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
-        let mut policy = content_security_policy(&nonce);
+        let providers = use_context::<AppState>()
+            .map(|state| state.accounts.providers().form_targets().to_owned())
+            .unwrap_or_default();
+        let mut policy = content_security_policy(&nonce, &providers);
         if cfg!(debug_assertions) {
             // `cargo leptos watch` reloads the page over a websocket.
             policy.push_str("; connect-src 'self' ws:");

@@ -1,6 +1,9 @@
-//! `GET /auth/oidc/{name}/start` and `GET /auth/oidc/{name}/callback`: the
-//! browser's trip to an external OpenID provider and back, as plain
-//! redirects, so it works the same with JavaScript off. What the trip
+//! `POST /auth/oidc/{name}/start` (and `…/confirm`) and `GET
+//! /auth/oidc/{name}/callback`: the browser's trip to an external OpenID
+//! provider and back, as a plain form post and redirects, so it works the
+//! same with JavaScript off. (The posts pass the site's cross-site check
+//! like every other; nothing changes on a GET but the callback's own
+//! trip, which only the browser that started it can finish.) What the trip
 //! leads to is `accounts::external`; this module turns it into cookies and
 //! the next page.
 
@@ -21,10 +24,10 @@ use crate::{
         external::{
             flow::Callback,
             identities::{Outcome, PENDING_SECONDS},
-            Failure,
+            Failure, Trip,
         },
         second_step::{LoggedIn, PENDING_SECONDS as SECOND_STEP_SECONDS},
-        Browser, Client,
+        Browser, Client, Current,
     },
     context::{
         request::{
@@ -36,16 +39,43 @@ use crate::{
     },
 };
 
-/// Sends the browser to provider `name`, with a cookie that binds the
-/// trip to it. `?next=` is not taken: a provider's sign-in ends on the
-/// profile, or on the page that asks for what is missing.
+/// Sends the browser to provider `name` to sign in, with a cookie that
+/// binds the trip to it. `?next=` is not taken: a provider's sign-in ends
+/// on the profile, or on the page that asks for what is missing.
 pub async fn start(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Extension(client): Extension<Client>,
 ) -> Response {
+    go(&state, &name, Trip::SignIn, &client).await
+}
+
+/// `POST /auth/oidc/{name}/confirm`: sends the signed-in person to provider
+/// `name` to confirm it is them (sudo mode, as their password would); the
+/// callback accepts only the identity linked to their account. Anonymous:
+/// to the log-in page.
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Extension(client): Extension<Client>,
+    request: Request,
+) -> Response {
+    match signed_in(&request) {
+        Some(current) => go(&state, &name, Trip::Confirm(current.user.id), &client).await,
+        None => see_other("/login?next=/settings", &[]),
+    }
+}
+
+fn signed_in(request: &Request) -> Option<&Current> {
+    request
+        .extensions()
+        .get::<CurrentUser>()
+        .and_then(|current| current.0.as_ref())
+}
+
+async fn go(state: &AppState, name: &str, trip: Trip, client: &Client) -> Response {
     let secure = state.config.secure_cookies();
-    match state.accounts.start_external(&name, None, &client).await {
+    match state.accounts.start_external(name, trip, client).await {
         Ok(started) => {
             let cookie = cookie_header(
                 external_request_cookie_name(secure),
@@ -90,11 +120,7 @@ pub async fn callback(
         device_cookie: read_cookie(headers, device_cookie_name(secure)).map(str::to_owned),
     };
     let trip = read_cookie(headers, external_request_cookie_name(secure));
-    let signed_in = request
-        .extensions()
-        .get::<CurrentUser>()
-        .and_then(|current| current.0.as_ref())
-        .map(|current| current.user.id);
+    let signed_in = signed_in(&request);
     let outcome = state
         .accounts
         .finish_external(
@@ -152,6 +178,15 @@ pub async fn callback(
             "/external-sign-in".to_owned()
         }
         Ok(Outcome::Linked) => "/settings?identity=linked#sign-ins".to_owned(),
+        Ok(Outcome::Confirmed(session)) => {
+            cookies.push(cookie_header(
+                session_cookie_name(secure),
+                session.token.as_str(),
+                session.persistent.then_some(session.max_age.as_secs()),
+                secure,
+            ));
+            "/settings?identity=confirmed".to_owned()
+        }
         Err(Failure::Taken) if signed_in.is_some() => {
             "/settings?identity=taken#sign-ins".to_owned()
         }

@@ -15,7 +15,11 @@ pub mod telemetry;
 
 use std::sync::OnceLock;
 
-use axum::{http::StatusCode, routing::get, Router};
+use axum::{
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 
@@ -42,8 +46,9 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/auth/oidc/{name}/start", get(external::start))
+        .route("/auth/oidc/{name}/start", post(external::start))
         .route("/auth/oidc/{name}/callback", get(external::callback))
+        .route("/auth/oidc/{name}/confirm", post(external::confirm))
         .merge(mailbox)
         // Unknown API paths get a plain 404, never the HTML app.
         .route("/api/{*rest}", axum::routing::any(api_not_found))

@@ -124,7 +124,8 @@ pub async fn security_headers(
     // Pages whose address holds a one-time link's secret, and the local
     // mailbox that shows them: never cached, never sent on as a referrer.
     let secret_in_address = LINK_PAGES.contains(&request.uri().path())
-        || request.uri().path().starts_with("/dev/mailbox");
+        || request.uri().path().starts_with("/dev/mailbox")
+        || request.uri().path().starts_with("/auth/oidc/");
     let personal = request.uri().path().starts_with("/api/")
         || secret_in_address
         || super::middleware::PERSONAL_PAGES.contains(&request.uri().path())
@@ -195,12 +196,20 @@ pub async fn security_headers(
 
 /// The Content Security Policy of a page rendered with `nonce`: only our
 /// own files and the inline scripts Leptos marks with the nonce may run;
-/// the WASM may be compiled; nothing may frame the page.
-pub fn content_security_policy(nonce: &str) -> String {
+/// the WASM may be compiled; nothing may frame the page. Forms post only
+/// here, and on to `providers` (the origins of the external providers'
+/// authorization endpoints, space-separated): a form that starts a
+/// provider's sign-in is answered with a redirect there.
+pub fn content_security_policy(nonce: &str, providers: &str) -> String {
+    let providers = if providers.is_empty() {
+        String::new()
+    } else {
+        format!(" {providers}")
+    };
     format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; \
-         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'{providers}"
     )
 }
 
@@ -268,7 +277,9 @@ mod tests {
 
     #[test]
     fn the_policy_carries_the_nonce_and_the_lockdowns() {
-        let policy = content_security_policy("abc123");
+        assert!(content_security_policy("n", "https://id.example")
+            .ends_with("form-action 'self' https://id.example"));
+        let policy = content_security_policy("abc123", "");
         assert!(policy.contains("script-src 'nonce-abc123' 'strict-dynamic' 'wasm-unsafe-eval'"));
         for directive in [
             "object-src 'none'",

@@ -31,7 +31,8 @@ fn cookies(pairs: &[Option<String>]) -> String {
 /// Follows "Continue with Test ID" in a browser holding `held` cookies:
 /// the provider's authorization address, and the trip's cookie.
 async fn start(app: &TestApp, held: &str) -> (String, String) {
-    let reply = app.get_with_cookie("/auth/oidc/test/start", held).await;
+    let held = (!held.is_empty()).then_some(held);
+    let reply = app.post_form("/auth/oidc/test/start", &[], held).await;
     assert_eq!(reply.status, 303, "{}", reply.body);
     let trip = reply.cookie("oidc").expect("the trip's cookie");
     let set = reply.set_cookie("oidc").unwrap();
@@ -66,11 +67,29 @@ async fn the_log_in_page_offers_configured_providers_only() {
         "{}",
         page.body
     );
-    assert!(page.body.contains("href=\"/auth/oidc/test/start\""));
+    assert!(page.body.contains("action=\"/auth/oidc/test/start\""));
+    // The page's forms may post on to the provider (its redirect), and
+    // nowhere else.
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(
+        policy.contains(&format!("form-action 'self' {}", issuer.url)),
+        "{policy}"
+    );
+    // Nothing starts on a GET, or from another site.
+    assert_eq!(app.get("/auth/oidc/test/start").await.status, 405);
+    let forged = app
+        .send(crate::support::Call {
+            method: "POST",
+            path: "/auth/oidc/test/start",
+            headers: vec![("origin", "https://evil.example".to_owned())],
+            body: None,
+        })
+        .await;
+    assert_eq!(forged.status, 403);
     let plain = TestApp::spawn().await;
     assert!(!plain.get("/login").await.body.contains("Continue with"));
     // An unknown provider goes back to the log-in page.
-    let unknown = app.get("/auth/oidc/nobody/start").await;
+    let unknown = app.post_form("/auth/oidc/nobody/start", &[], None).await;
     assert_eq!(
         (unknown.status, unknown.header("location")),
         (303, Some("/login"))
@@ -167,37 +186,50 @@ async fn a_first_sign_in_makes_an_account_once_accepted_and_the_next_one_signs_i
 }
 
 #[tokio::test]
-async fn an_address_the_provider_has_not_verified_is_not_verified_here() {
+async fn an_address_the_provider_has_not_confirmed_starts_no_account() {
     let issuer = Issuer::start().await;
     let app = app_with(&issuer).await;
     let mut person = Person::new("bob-1", "bob@example.com");
     person.email_verified = false;
-    let back = sign_in_as(&app, &issuer, person, "").await;
-    let waiting = back.cookie("external").unwrap();
-    let page = app.get_with_cookie("/external-sign-in", &waiting).await;
+    let back = sign_in_as(&app, &issuer, person.clone(), "").await;
+    assert_eq!(failure_of(&back), "unverified");
+    assert!(back.cookie("external").is_none());
+    let page = app.get("/external-sign-in?failed=unverified").await;
     assert!(page
         .body
-        .contains("has not confirmed that this address is yours"));
+        .contains("has not confirmed that this email address is yours"));
+    assert_eq!(count(&app, "SELECT count(*) FROM users").await, 0);
+    // For an address with an account, the owner's proof still works.
+    app.sign_up("bob@example.com").await;
+    let back = sign_in_as(&app, &issuer, person, "").await;
+    assert_eq!(back.header("location"), Some("/external-sign-in"));
+}
+
+#[tokio::test]
+async fn an_account_made_meanwhile_turns_the_new_identity_into_one_to_prove() {
+    let issuer = Issuer::start().await;
+    let app = app_with(&issuer).await;
+    let back = sign_in_as(&app, &issuer, Person::new("max-1", "max@example.com"), "").await;
+    let waiting = back.cookie("external").unwrap();
+    app.sign_up("max@example.com").await;
     let made = app
-        .post_plain_form(
+        .post_form(
             "/api/auth/external/create",
             &[("display_name", "")],
             Some(&waiting),
         )
         .await;
-    assert_eq!(
-        (made.status, made.header("location")),
-        (303, Some("/profile"))
+    assert_eq!(made.status, 409, "{}", made.body);
+    assert!(made.body.contains("EmailTaken"));
+    let page = app.get_with_cookie("/external-sign-in", &waiting).await;
+    assert!(
+        page.body.contains("This address already has an account"),
+        "{}",
+        page.body
     );
-    let (to, _) = last_mail(&app, "verify_email").await;
-    assert_eq!(to, "bob@example.com");
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM users WHERE email_verified_at IS NULL"
-        )
-        .await,
-        1
+        count(&app, "SELECT count(*) FROM external_identities").await,
+        0
     );
 }
 
@@ -262,6 +294,24 @@ async fn an_identity_claiming_an_accounts_address_is_linked_only_after_proof() {
     assert_eq!(to, "carol@example.com");
     assert!(text.contains("Test ID"));
     let token = token_in(&text, &app.origin(), "/external-sign-in");
+    // The link proves the account for the identity it was asked for, not
+    // for another one waiting in the same browser later.
+    let other = sign_in_as(
+        &app,
+        &issuer,
+        Person::new("claims-carol-2", "carol@example.com"),
+        "",
+    )
+    .await;
+    let other = other.cookie("external").unwrap();
+    let swapped = app
+        .post_form(
+            "/api/auth/external/proof/confirm",
+            &[("token", &token)],
+            Some(&other),
+        )
+        .await;
+    assert_eq!(swapped.status, 410);
     let elsewhere = app
         .post_form(
             "/api/auth/external/proof/confirm",
@@ -475,6 +525,88 @@ async fn linking_needs_sudo_and_the_last_way_in_cannot_be_unlinked() {
 }
 
 #[tokio::test]
+async fn signing_in_at_the_linked_provider_again_starts_sudo_mode() {
+    let issuer = Issuer::start().await;
+    let app = app_with(&issuer).await;
+    let back = sign_in_as(&app, &issuer, Person::new("nia-1", "nia@example.com"), "").await;
+    let waiting = back.cookie("external").unwrap();
+    let made = app
+        .post_form(
+            "/api/auth/external/create",
+            &[("display_name", "")],
+            Some(&waiting),
+        )
+        .await;
+    let session = made.cookie("session").unwrap();
+    // Long after signing in, settings ask again; she has no password.
+    sqlx::query("UPDATE sessions SET authenticated_at = 0")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let link = [("provider", "test")];
+    assert_eq!(
+        app.post_form("/api/account/identities/link", &link, Some(&session))
+            .await
+            .status,
+        403
+    );
+    // The prompt a plain form post comes back to offers the provider.
+    let asked = app
+        .post_plain_form("/api/account/identities/link", &link, Some(&session))
+        .await;
+    let echo = asked.cookie("form").expect("the prompt travels back");
+    let page = app
+        .get_with_cookie("/settings", &cookies(&[Some(session.clone()), Some(echo)]))
+        .await;
+    assert!(
+        page.body.contains("formaction=\"/auth/oidc/test/confirm\""),
+        "{}",
+        page.body
+    );
+    // Another identity of the provider does not confirm her.
+    let confirm = app
+        .post_form("/auth/oidc/test/confirm", &[], Some(&session))
+        .await;
+    assert_eq!(confirm.status, 303);
+    let trip = confirm.cookie("oidc").unwrap();
+    let authorize = confirm.header("location").unwrap().to_owned();
+    let back = issuer.approve(&authorize, Person::new("someone-else", "eve@example.com"));
+    let refused = app
+        .get_with_cookie(&back, &cookies(&[Some(trip), Some(session.clone())]))
+        .await;
+    assert_eq!(failure_of(&refused), "not-linked");
+    // Her own does: her session is renewed, in sudo mode.
+    let confirm = app
+        .post_form("/auth/oidc/test/confirm", &[], Some(&session))
+        .await;
+    let trip = confirm.cookie("oidc").unwrap();
+    let authorize = confirm.header("location").unwrap().to_owned();
+    let back = issuer.approve(&authorize, Person::new("nia-1", "nia@example.com"));
+    let confirmed = app
+        .get_with_cookie(&back, &cookies(&[Some(trip), Some(session.clone())]))
+        .await;
+    assert_eq!(
+        confirmed.header("location"),
+        Some("/settings?identity=confirmed")
+    );
+    let renewed = confirmed.cookie("session").expect("a renewed session");
+    assert_ne!(renewed, session);
+    let me = app.post_form("/api/auth/me", &[], Some(&session)).await;
+    assert_eq!(me.body, "null", "the old token stopped working");
+    let started = app
+        .post_form("/api/account/identities/link", &link, Some(&renewed))
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let page = app
+        .get_with_cookie("/settings?identity=confirmed", &renewed)
+        .await;
+    assert!(page.body.contains("You confirmed it is you"));
+    // Anonymous: to the log-in page.
+    let anonymous = app.post_form("/auth/oidc/test/confirm", &[], None).await;
+    assert_eq!(anonymous.header("location"), Some("/login?next=/settings"));
+}
+
+#[tokio::test]
 async fn an_identity_of_another_account_is_not_linked_from_settings() {
     let issuer = Issuer::start().await;
     let app = app_with(&issuer).await;
@@ -676,7 +808,7 @@ async fn a_network_that_starts_too_many_trips_waits() {
     let app = app_with(&issuer).await;
     let mut last = None;
     for _ in 0..25 {
-        let reply = app.get("/auth/oidc/test/start").await;
+        let reply = app.post_form("/auth/oidc/test/start", &[], None).await;
         last = reply.header("location").map(str::to_owned);
     }
     assert_eq!(last.as_deref(), Some("/external-sign-in?failed=too-many"));

@@ -9,18 +9,22 @@ use openidconnect::{
     core::{CoreAuthenticationFlow, CoreGenderClaim, CoreUserInfoClaims},
     AccessTokenHash, AuthorizationCode, ClaimsVerificationError, CsrfToken, IdTokenClaims, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
-    SignatureVerificationError, TokenResponse,
+    SignatureVerificationError, TokenResponse, UserInfoError,
 };
 
-use super::{error_chain, identities::Identity, Failure, Provider, Started};
+use super::{error_chain, identities::Identity, Failure, Provider, Started, Trip};
 use crate::{
-    accounts::{sql::internal, Accounts, Browser, Client, SessionToken},
+    accounts::{sql::internal, Accounts, Browser, Client, Current, SessionToken},
     error::AppError,
     time::now,
 };
 
 /// How long the provider has to send the browser back.
 pub const REQUEST_SECONDS: i64 = 10 * 60;
+
+/// The longest `sub` accepted (OpenID Connect caps it at 255 ASCII
+/// characters).
+const MAX_SUBJECT_BYTES: usize = 255;
 
 /// What the provider sent back to the callback (its query).
 #[derive(Debug, Default)]
@@ -37,18 +41,27 @@ struct Pending {
     nonce: String,
     pkce_verifier: String,
     user_id: Option<i64>,
+    confirm: i64,
     expires_at: i64,
 }
 
+impl Pending {
+    fn trip(&self) -> Trip {
+        match (self.user_id, self.confirm) {
+            (None, _) => Trip::SignIn,
+            (Some(user_id), 0) => Trip::Link(user_id),
+            (Some(user_id), _) => Trip::Confirm(user_id),
+        }
+    }
+}
+
 impl Accounts {
-    /// Starts a sign-in with provider `name`; `linking` is the signed-in
-    /// account that asked to link it from settings, if one did. 404 for a
-    /// provider that is not configured; 429 when this network asks too
-    /// often.
+    /// Starts a `trip` to provider `name`. 404 for a provider that is not
+    /// configured; 429 when this network asks too often.
     pub async fn start_external(
         &self,
         name: &str,
-        linking: Option<i64>,
+        trip: Trip,
         client: &Client,
     ) -> Result<Started, AppError> {
         let provider = self.providers.get(name).ok_or(AppError::NotFound)?;
@@ -71,15 +84,19 @@ impl Accounts {
         let now = now();
         sqlx::query(
             "INSERT INTO external_requests (state_hash, browser_hash, provider, nonce, \
-             pkce_verifier, user_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             pkce_verifier, user_id, confirm, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(state.digest())
         .bind(browser.digest())
         .bind(name)
         .bind(nonce.secret())
         .bind(verifier.secret())
-        .bind(linking)
+        .bind(match trip {
+            Trip::SignIn => None,
+            Trip::Link(user_id) | Trip::Confirm(user_id) => Some(user_id),
+        })
+        .bind(i64::from(matches!(trip, Trip::Confirm(_))))
         .bind(now)
         .bind(now + REQUEST_SECONDS)
         .execute(&self.db)
@@ -91,18 +108,18 @@ impl Accounts {
         })
     }
 
-    /// Finishes a sign-in with provider `name` at its callback, for the
-    /// browser whose cookie is `browser_cookie` and which is signed in to
-    /// account `signed_in`, if any: what the identity it brought leads to
-    /// ([`super::identities`]), or why there is none. A trip that links an
-    /// identity from settings counts only while the same account is
-    /// signed in.
+    /// Finishes a trip to provider `name` at its callback, for the browser
+    /// whose cookie is `browser_cookie` and which is signed in as
+    /// `signed_in`, if at all: what the identity it brought leads to
+    /// ([`super::identities`]), or why there is none. A trip to link or
+    /// confirm from settings counts only while the same account is signed
+    /// in.
     pub async fn finish_external(
         &self,
         name: &str,
         callback: &Callback,
         browser_cookie: Option<&str>,
-        signed_in: Option<i64>,
+        signed_in: Option<&Current>,
         client: &Client,
         browser: &Browser,
     ) -> Result<super::identities::Outcome, Failure> {
@@ -111,7 +128,8 @@ impl Accounts {
         let pending = self
             .take_request(name, callback.state.as_deref(), browser_cookie)
             .await?;
-        if pending.user_id.is_some() && pending.user_id != signed_in {
+        if pending.user_id.is_some() && pending.user_id != signed_in.map(|current| current.user.id)
+        {
             return Err(Failure::Expired);
         }
         if let Some(error) = &callback.error {
@@ -129,7 +147,7 @@ impl Accounts {
             .inspect_err(|failure| {
                 tracing::info!(provider = name, ?failure, "external sign-in failed");
             })?;
-        self.after_external(identity, pending.user_id, client, browser)
+        self.after_external(identity, pending.trip(), signed_in, client, browser)
             .await
     }
 
@@ -150,7 +168,7 @@ impl Accounts {
         let pending = sqlx::query_as::<_, Pending>(
             "DELETE FROM external_requests \
              WHERE state_hash = $1 AND browser_hash = $2 AND provider = $3 \
-             RETURNING nonce, pkce_verifier, user_id, expires_at",
+             RETURNING nonce, pkce_verifier, user_id, confirm, expires_at",
         )
         .bind(state.digest())
         .bind(cookie.digest())
@@ -241,6 +259,9 @@ impl Accounts {
             }
         }
         let mut identity = identity_from(&provider.name, claims);
+        if identity.subject.len() > MAX_SUBJECT_BYTES {
+            return Err(Failure::Rejected);
+        }
         if identity.email.is_empty() {
             if let Ok(request) = client.user_info(
                 tokens.access_token().clone(),
@@ -253,7 +274,12 @@ impl Accounts {
                             provider.name,
                             error_chain(&error)
                         );
-                        Failure::Unavailable
+                        // Unreachable, or an answer that fails its checks
+                        // (another subject's, say).
+                        match error {
+                            UserInfoError::Request(_) => Failure::Unavailable,
+                            _ => Failure::Rejected,
+                        }
                     })?;
                 identity.email = info
                     .email()

@@ -7,7 +7,7 @@
 //! unlink them in settings (in sudo mode), but never the account's last
 //! way to sign in.
 
-use super::{Failure, Started};
+use super::{Failure, Started, Trip};
 use crate::{
     accounts::{
         audit, email::normalise, hashing::NO_PASSWORD, letters::second_factor::SecondFactorChange,
@@ -43,25 +43,34 @@ pub enum Outcome {
     Pending { token: SessionToken, existing: bool },
     /// Linked to the signed-in account that asked, from settings.
     Linked,
+    /// The signed-in person confirmed it is them: their session is renewed
+    /// (a new token) and in sudo mode.
+    Confirmed(NewSession),
 }
 
 /// One linked identity, for the settings page.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct LinkedIdentity {
     pub id: i64,
+    /// The provider's short name.
     pub provider: String,
+    /// Its label (its name, when it is no longer configured).
+    #[sqlx(skip)]
+    pub label: String,
     pub email: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
 }
 
 impl Accounts {
-    /// What `identity` leads to; `linking` is the signed-in account that
-    /// asked to link it, if one did.
+    /// What `identity`, brought back from a `trip`, leads to; `signed_in`
+    /// is the browser's session, which a trip to link or confirm belongs
+    /// to.
     pub(super) async fn after_external(
         &self,
         identity: Identity,
-        linking: Option<i64>,
+        trip: Trip,
+        signed_in: Option<&Current>,
         client: &Client,
         browser: &Browser,
     ) -> Result<Outcome, Failure> {
@@ -74,15 +83,34 @@ impl Accounts {
         .fetch_optional(&self.db)
         .await
         .map_err(|error| internal("find identity", error))?;
-        if let Some(user_id) = linking {
-            return match owner {
-                Some(owner) if owner == user_id => Ok(Outcome::Linked),
-                Some(_) => Err(Failure::Taken),
-                None => {
-                    self.link(&identity, user_id, client, now).await?;
-                    Ok(Outcome::Linked)
-                }
-            };
+        match (trip, signed_in) {
+            (Trip::SignIn, _) => {}
+            (Trip::Link(user_id), _) => {
+                return match owner {
+                    Some(owner) if owner == user_id => Ok(Outcome::Linked),
+                    Some(_) => Err(Failure::Taken),
+                    None => {
+                        self.link(&identity, user_id, client, now).await?;
+                        Ok(Outcome::Linked)
+                    }
+                };
+            }
+            (Trip::Confirm(user_id), Some(current)) if owner == Some(user_id) => {
+                let mut tx = self.begin().await?;
+                let renewed = self.renew_session(&mut tx, current.session_id).await?;
+                tx.commit()
+                    .await
+                    .map_err(|error| internal("commit confirmation", error))?;
+                audit::record(
+                    &self.db,
+                    Event::ExternalReauthenticated,
+                    Some(user_id),
+                    client,
+                )
+                .await;
+                return Ok(Outcome::Confirmed(renewed.session));
+            }
+            (Trip::Confirm(_), _) => return Err(Failure::NotLinked),
         }
         if let Some(user_id) = owner {
             sqlx::query(
@@ -110,6 +138,12 @@ impl Accounts {
             .fetch_optional(&self.db)
             .await
             .map_err(|error| internal("find account", error))?;
+        // An address the provider has not confirmed starts no account: an
+        // account made with someone else's address would wait for them,
+        // with its maker's way in already linked.
+        if account.is_none() && !identity.email_verified {
+            return Err(Failure::Unverified);
+        }
         let token = SessionToken::generate();
         sqlx::query(
             "INSERT INTO pending_identities (token_hash, provider, subject, email, email_verified, \
@@ -189,7 +223,7 @@ impl Accounts {
             .require_sudo(current, password, client, browser)
             .await?;
         let started = self
-            .start_external(name, Some(current.user.id), client)
+            .start_external(name, Trip::Link(current.user.id), client)
             .await?;
         Ok((started, sudo.renewed))
     }
@@ -205,9 +239,11 @@ impl Accounts {
         .await
         .map_err(|error| internal("list identities", error))?;
         for identity in &mut list {
-            if let Some(label) = self.providers.label(&identity.provider) {
-                identity.provider = label.to_owned();
-            }
+            identity.label = self
+                .providers
+                .label(&identity.provider)
+                .unwrap_or(&identity.provider)
+                .to_owned();
         }
         Ok(list)
     }

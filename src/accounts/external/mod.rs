@@ -27,6 +27,18 @@ use openidconnect::{
     RedirectUrl,
 };
 
+/// What a trip to a provider is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trip {
+    /// Signing in (or up).
+    SignIn,
+    /// Linking the identity to this signed-in account, from settings.
+    Link(i64),
+    /// Confirming it is the person at this signed-in account, by signing
+    /// in there again: sudo mode, as entering the password starts it.
+    Confirm(i64),
+}
+
 /// A trip to a provider, started.
 #[derive(Debug)]
 pub struct Started {
@@ -55,6 +67,11 @@ pub enum Failure {
     Taken,
     /// Too many sign-ins from this network.
     TooMany,
+    /// The identity does not sign in to the account it was to confirm.
+    NotLinked,
+    /// The provider has not confirmed the address, which no account has:
+    /// no account is made with it.
+    Unverified,
     /// Something went wrong here.
     Internal,
 }
@@ -69,6 +86,8 @@ impl Failure {
             Self::NoEmail => "no-email",
             Self::Taken => "taken",
             Self::TooMany => "too-many",
+            Self::NotLinked => "not-linked",
+            Self::Unverified => "unverified",
             Self::Internal => "internal",
         }
     }
@@ -171,10 +190,16 @@ const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 pub struct Providers {
     list: Arc<Vec<Provider>>,
     http: reqwest::Client,
+    /// The origins of their authorization endpoints, space-separated, for
+    /// the pages' `form-action`.
+    form_targets: Arc<str>,
 }
 
-/// How long a provider may take to answer the server.
-const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a provider may take to answer the server: a callback makes at
+/// most four requests (the token, the user info, and the discovery
+/// document and keys when they are read again), which stay well inside
+/// the site's request timeout.
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Providers {
     /// Reads each provider's discovery document (`/.well-known/openid-configuration`
@@ -185,8 +210,13 @@ impl Providers {
     pub async fn discover(settings: &[ProviderSettings], origin: &str) -> Result<Self, String> {
         let http = http_client().map_err(|error| format!("OpenID Connect: {error}"))?;
         let mut list = Vec::with_capacity(settings.len());
+        let mut form_targets: Vec<String> = Vec::new();
         for provider in settings {
             let client = client_for(provider, origin, &http).await?;
+            let target = client.auth_uri().url().origin().ascii_serialization();
+            if !form_targets.contains(&target) {
+                form_targets.push(target);
+            }
             list.push(Provider {
                 name: provider.name.clone(),
                 label: provider.label.clone(),
@@ -199,6 +229,7 @@ impl Providers {
         Ok(Self {
             list: Arc::new(list),
             http,
+            form_targets: form_targets.join(" ").into(),
         })
     }
 
@@ -208,6 +239,11 @@ impl Providers {
             .iter()
             .map(|provider| (provider.name.clone(), provider.label.clone()))
             .collect()
+    }
+
+    /// The origins forms may post on to (see [`Self::discover`]).
+    pub fn form_targets(&self) -> &str {
+        &self.form_targets
     }
 
     /// The label of provider `name`, if it is configured.
@@ -242,6 +278,29 @@ async fn client_for(
     let token_url = metadata.token_endpoint().cloned().ok_or_else(|| {
         format!("OpenID provider {name}: its discovery document names no token endpoint")
     })?;
+    // The token endpoint gets the client's secret, the code and the PKCE
+    // verifier: every endpoint is https, as the issuer is (plain http only
+    // for a provider on this machine).
+    let loopback_issuer = provider.issuer.starts_with("http://");
+    for (what, url) in [
+        ("authorization", metadata.authorization_endpoint().url()),
+        ("token", token_url.url()),
+        ("keys", metadata.jwks_uri().url()),
+    ]
+    .into_iter()
+    .chain(
+        metadata
+            .userinfo_endpoint()
+            .map(|endpoint| ("user info", endpoint.url())),
+    ) {
+        let local =
+            loopback_issuer && matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if url.scheme() != "https" && !local {
+            return Err(format!(
+                "OpenID provider {name}: its {what} endpoint {url} is not https"
+            ));
+        }
+    }
     let redirect = RedirectUrl::new(format!("{origin}/auth/oidc/{name}/callback"))
         .map_err(|error| format!("OpenID provider {name}: callback URL: {error}"))?;
     Ok(CoreClient::from_provider_metadata(

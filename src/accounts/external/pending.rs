@@ -18,15 +18,15 @@ use crate::{
         audit,
         email::{mask_address, normalise},
         hashing::NO_PASSWORD,
-        links::{mail_link, use_link, within_link_limit, Purpose},
+        links::{mail_link, make_link, use_link, within_link_limit, Purpose},
         second_step::LoggedIn,
         signup::insert_user,
         sql::internal,
-        Accounts, Browser, Client, Current, Event, SessionToken, SignedIn,
+        Accounts, Browser, Client, Current, Event, NewSession, SessionToken, SignedIn,
     },
     error::AppError,
     time::now,
-    validation::check_display_name,
+    validation::{check_display_name, Problem},
 };
 
 /// An identity waiting in this browser, as its page shows it.
@@ -121,16 +121,34 @@ impl Accounts {
         .ok_or(AppError::LinkInvalid)?;
         let address = normalise(&row.email).map_err(AppError::invalid)?;
         let verified = row.email_verified != 0;
-        // An account with the address made since: its owner must prove it.
-        let user = insert_user(
+        let inserted = insert_user(
             &mut tx,
             (&address.email, &address.key),
             NO_PASSWORD,
             &display_name,
             verified.then_some(now),
         )
-        .await
-        .map_err(|_| AppError::LinkInvalid)?;
+        .await;
+        let user = match inserted {
+            Ok(user) => user,
+            // The address got an account meanwhile: the identity now waits
+            // for its owner's proof (the page offers it), as it would have.
+            Err(AppError::Invalid(problems)) if problems.contains(&Problem::EmailTaken) => {
+                drop(tx);
+                sqlx::query(
+                    "UPDATE pending_identities \
+                     SET user_id = (SELECT id FROM users WHERE email_key = $1) \
+                     WHERE token_hash = $2",
+                )
+                .bind(&address.key)
+                .bind(token.digest())
+                .execute(&self.db)
+                .await
+                .map_err(|error| internal("wait for proof", error))?;
+                return Err(AppError::invalid(Problem::EmailTaken));
+            }
+            Err(error) => return Err(error),
+        };
         insert_identity(
             &mut tx,
             &row.provider,
@@ -165,19 +183,31 @@ impl Accounts {
 
     /// Links the identity waiting in this browser (`token`) to the
     /// signed-in account, when it is the account whose address the
-    /// identity claims: signing in to it was the proof. 410 `LinkInvalid`
-    /// when nothing waits for this account.
+    /// identity claims: signing in to it was the proof. Sudo mode, as
+    /// linking from settings: a session someone else holds must not add
+    /// their way in. 410 `LinkInvalid` when nothing waits for this account.
     pub async fn link_pending_identity(
         &self,
         token: &str,
         current: &Current,
+        password: Option<&str>,
         client: &Client,
-    ) -> Result<(), AppError> {
-        let row = self.take_pending_for(token, current.user.id).await?;
-        let identity = row.identity();
-        self.link(&identity, current.user.id, client, now())
+        browser: &Browser,
+    ) -> Result<Option<NewSession>, AppError> {
+        let sudo = self
+            .require_sudo(current, password, client, browser)
+            .await?;
+        let mut tx = self.begin().await?;
+        let row = self
+            .take_pending_in(&mut tx, token, current.user.id, None)
+            .await?;
+        tx.commit()
             .await
-            .map_err(Failure::into_error)
+            .map_err(|error| internal("commit pending identity", error))?;
+        self.link(&row.identity(), current.user.id, client, now())
+            .await
+            .map_err(Failure::into_error)?;
+        Ok(sudo.renewed)
     }
 
     /// Mails the account whose address the identity waiting in this
@@ -200,18 +230,30 @@ impl Accounts {
         let now = now();
         let mut tx = self.begin().await?;
         within_link_limit(&mut tx, Purpose::LinkIdentity, user_id, now).await?;
-        mail_link(
-            &mut tx,
-            &self.outbox,
-            Purpose::LinkIdentity,
-            user_id,
-            &to,
-            now,
-            Some(&client.network()),
-            |letters, token| letters.link_identity(&to, &label, token),
-        )
-        .await
-        .map_err(|error| internal("mail identity proof", error))?;
+        let link = make_link(&mut tx, Purpose::LinkIdentity, user_id, &to, now)
+            .await
+            .map_err(|error| internal("make identity proof", error))?;
+        // The link proves the account for this identity only.
+        sqlx::query("UPDATE pending_identities SET proof_hash = $1 WHERE token_hash = $2")
+            .bind(link.digest())
+            .bind(token_digest(token)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| internal("keep identity proof", error))?;
+        let letter = self
+            .outbox
+            .letters
+            .link_identity(&to, &label, link.as_str());
+        self.outbox
+            .enqueue(
+                &mut tx,
+                Some(user_id),
+                &letter,
+                now,
+                Some(&client.network()),
+            )
+            .await
+            .map_err(|error| internal("mail identity proof", error))?;
         tx.commit()
             .await
             .map_err(|error| internal("commit identity proof", error))?;
@@ -242,7 +284,9 @@ impl Accounts {
         let now = now();
         let mut tx = self.begin().await?;
         let (user_id, sent_to) = use_link(&mut tx, &link, Purpose::LinkIdentity, now).await?;
-        let row = self.take_pending_in(&mut tx, token, user_id).await?;
+        let row = self
+            .take_pending_in(&mut tx, token, user_id, Some(&link))
+            .await?;
         let still: Option<i64> =
             sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND email = $2")
                 .bind(user_id)
@@ -262,38 +306,41 @@ impl Accounts {
             .await
     }
 
-    async fn take_pending_for(&self, token: &str, user_id: i64) -> Result<PendingRow, AppError> {
-        let mut tx = self.begin().await?;
-        let row = self.take_pending_in(&mut tx, token, user_id).await?;
-        tx.commit()
-            .await
-            .map_err(|error| internal("commit pending identity", error))?;
-        Ok(row)
-    }
-
     /// Uses up the identity waiting in this browser (`token`) for account
-    /// `user_id`, inside `tx`.
+    /// `user_id`, inside `tx`; with `proof`, only the identity that mailed
+    /// link was asked for.
     async fn take_pending_in(
         &self,
         tx: &mut sqlx::AnyConnection,
         token: &str,
         user_id: i64,
+        proof: Option<&SessionToken>,
     ) -> Result<PendingRow, AppError> {
-        let token = SessionToken::parse(token).ok_or(AppError::LinkInvalid)?;
+        let proof_hash = proof.map(SessionToken::digest).unwrap_or_default();
         sqlx::query_as::<_, PendingRow>(
             "DELETE FROM pending_identities \
              WHERE token_hash = $1 AND expires_at > $2 AND user_id = $3 \
+               AND ($4 = 0 OR proof_hash = $5) \
              RETURNING provider, subject, email, email_verified, display_name, user_id, \
              NULL AS account_email",
         )
-        .bind(token.digest())
+        .bind(token_digest(token)?)
         .bind(now())
         .bind(user_id)
+        .bind(i64::from(proof.is_some()))
+        .bind(proof_hash)
         .fetch_optional(tx)
         .await
         .map_err(|error| internal("take pending identity", error))?
         .ok_or(AppError::LinkInvalid)
     }
+}
+
+/// The digest of a waiting identity's cookie; 410 for one that cannot be.
+fn token_digest(token: &str) -> Result<Vec<u8>, AppError> {
+    SessionToken::parse(token)
+        .map(|token| token.digest())
+        .ok_or(AppError::LinkInvalid)
 }
 
 impl PendingRow {

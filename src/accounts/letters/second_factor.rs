@@ -67,7 +67,7 @@ impl Letters {
             ),
             SecondFactorChange::IdentityLinked(label) => (
                 "A way to sign in was linked",
-                format!("Signing in with {label} was linked to your {SITE_NAME} account ({to}) on {at}: it now signs in to this account."),
+                format!("Signing in with {label} was linked to your {SITE_NAME} account ({to}) on {at}: it now signs in to this account. If you did not link it, unlink it at {}/settings#sign-ins as well.", self.origin),
             ),
             SecondFactorChange::IdentityUnlinked(label) => (
                 "A way to sign in was removed",

@@ -33,7 +33,7 @@ use crate::{
     validation::{Field, EMAIL_MAX_CHARS},
 };
 use email::EmailSection;
-use parts::{returned_with, Passkeys, Pending, SudoPassword};
+use parts::{returned_with, Passkeys, Pending, SignInList, SudoPassword};
 use passkeys::PasskeysSection;
 use sessions::SessionsSection;
 use sign_ins::SignInsSection;
@@ -53,6 +53,7 @@ pub fn SettingsPage() -> impl IntoView {
     Pending::provide();
     // Their section lists them; password prompts offer them.
     Passkeys::provide();
+    SignInList::provide();
     Effect::new(move |_| {
         if !signed_in.get() && !deleted.0.get_untracked() {
             navigate(
@@ -68,6 +69,11 @@ pub fn SettingsPage() -> impl IntoView {
         <PageHead title="Settings" description="Change your password and email, see where you are signed in, or delete your account."/>
         <section class="container narrow">
             <h1>"Settings"</h1>
+            {(returned_with("identity").as_deref() == Some("confirmed")).then(|| view! {
+                <p class="form-status" role="status">
+                    "You confirmed it is you. For the next few minutes, changing your settings does not ask again."
+                </p>
+            })}
             {move || if signed_in.get() {
                 Either::Left(view! {
                     <PasswordSection/>

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{
         email::pending_email_changes,
+        external::{list_sign_ins, SignIns},
         passkeys::{list_passkeys, PasskeyList},
         PendingEmailChange,
     },
@@ -67,6 +68,37 @@ impl Passkeys {
     }
 }
 
+/// The account's sign-ins through external providers: listed by their
+/// section, and offered by every password prompt as another way to confirm
+/// it is you.
+#[derive(Clone, Copy)]
+pub(super) struct SignInList(pub(super) Resource<Result<SignIns, AppError>, Json>);
+
+impl SignInList {
+    pub(super) fn provide() {
+        provide_context(Self(crate::page_data::resource(|| (), |_| list_sign_ins())));
+    }
+
+    pub(super) fn expect() -> Self {
+        expect_context::<Self>()
+    }
+
+    /// The providers linked to the account, as `(name, label)`, once each.
+    fn linked(self) -> Vec<(String, String)> {
+        let mut linked: Vec<(String, String)> = Vec::new();
+        self.0.with(|list| {
+            if let Some(Ok(list)) = list {
+                for identity in &list.linked {
+                    if !linked.iter().any(|(name, _)| *name == identity.name) {
+                        linked.push((identity.name.clone(), identity.provider.clone()));
+                    }
+                }
+            }
+        });
+        linked
+    }
+}
+
 /// What a plain (JavaScript-free) form post that succeeded came back with:
 /// `?changed=password`, `?sent=email`, `?ended=…`.
 pub(super) fn returned_with(key: &'static str) -> Option<String> {
@@ -103,6 +135,29 @@ pub(super) fn SudoPassword(
     let passkeys = Passkeys::expect();
     let offer_passkey = RwSignal::new(false);
     Effect::new(move |_| offer_passkey.set(passkeys.any()));
+    // Signing in at a linked provider again confirms it too: these buttons
+    // post the form to that trip instead (the browser's own post, with or
+    // without JavaScript; the provider brings it back to the settings page
+    // in sudo mode).
+    let sign_ins = SignInList::expect();
+    let confirm_links = move || {
+        sign_ins
+            .linked()
+            .into_iter()
+            .map(|(name, label)| {
+                view! {
+                    <button
+                        type="submit"
+                        class="button button--quiet"
+                        formaction=format!("/auth/oidc/{name}/confirm")
+                        formnovalidate=true
+                    >
+                        "Confirm with " {label} " instead"
+                    </button>
+                }
+            })
+            .collect_view()
+    };
     let note = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let button = NodeRef::<leptos::html::Button>::new();
@@ -140,6 +195,7 @@ pub(super) fn SudoPassword(
                     aria-describedby=described_by.clone()
                 />
                 <p class="field__hint" role="status">{move || note.get()}</p>
+                {confirm_links}
                 <button
                     type="button"
                     class="button button--quiet js-only"

@@ -5,10 +5,10 @@
 
 use leptos::prelude::*;
 
-use super::parts::{returned_with, SudoPassword};
+use super::parts::{returned_with, SignInList, SudoPassword};
 use crate::{
     api::{
-        external::{list_sign_ins, LinkedSignIn, SignIns, StartSignInLink, UnlinkSignIn},
+        external::{LinkedSignIn, SignIns, StartSignInLink, UnlinkSignIn},
         FormEcho, FormId,
     },
     components::{
@@ -26,7 +26,7 @@ type List = Resource<Result<SignIns, AppError>, Json>;
 /// sign-in from a provider since removed from the configuration.
 #[component]
 pub(super) fn SignInsSection() -> impl IntoView {
-    let list: List = crate::page_data::resource(|| (), |_| list_sign_ins());
+    let list: List = SignInList::expect().0;
     let unlink_echo = FormEcho::take(FormId::UnlinkSignIn);
     let link_echo = FormEcho::take(FormId::StartSignInLink);
     let status = RwSignal::new(match returned_with("identity").as_deref() {
