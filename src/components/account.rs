@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::Profile;
+use leptos_router::hooks::use_navigate;
+
+use crate::{api::Profile, error::AppError};
 
 /// Shared by the whole app: the signed-in user. The server knows it from
 /// the session (resolved once per request) and sends it inside the page, so
@@ -44,5 +46,24 @@ impl AccountState {
         self.user
             .with(|user| user.as_ref().map(|profile| read(profile).to_owned()))
             .unwrap_or_default()
+    }
+}
+
+/// What a mailed link's form does with its answer when the link signs in
+/// (a reset, a sign-in link, a provider's proof): on to the profile,
+/// signed in, or to the code's page when the account has a second factor.
+/// Errors stay on the form.
+pub fn signed_in_to_profile() -> impl Fn(&Result<Profile, AppError>) + Send + Sync + 'static {
+    let account = AccountState::expect();
+    let navigate = use_navigate();
+    move |answer| match answer {
+        Ok(profile) => {
+            account.set_user(Some(profile.clone()));
+            navigate("/profile", Default::default());
+        }
+        Err(AppError::SecondFactorRequired) => {
+            navigate("/login-code?next=/profile", Default::default())
+        }
+        Err(_) => {}
     }
 }

@@ -22,7 +22,7 @@ use crate::{
         FormEcho, FormId,
     },
     components::{
-        account::AccountState,
+        account::{signed_in_to_profile, AccountState},
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton, TextField},
         form::{form_action, form_action_settled, form_action_then, ServerForm},
         head::PageHead,
@@ -277,18 +277,7 @@ fn ProofLink(token: String) -> impl IntoView {
 
 #[component]
 fn ProofForm(token: String) -> impl IntoView {
-    let account = AccountState::expect();
-    let navigate = use_navigate();
-    let confirm = form_action_settled::<ConfirmIdentityProof>(move |answer| match answer {
-        Ok(profile) => {
-            account.set_user(Some(profile.clone()));
-            navigate("/profile", Default::default());
-        }
-        Err(AppError::SecondFactorRequired) => {
-            navigate("/login-code?next=/profile", Default::default())
-        }
-        Err(_) => {}
-    });
+    let confirm = form_action_settled::<ConfirmIdentityProof>(signed_in_to_profile());
     let echo = FormEcho::take(FormId::ConfirmIdentityProof);
     let error = form_error(
         move || confirm.value().get(),

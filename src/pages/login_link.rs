@@ -3,7 +3,7 @@
 //! changes nothing (mail scanners open links); its button signs in.
 
 use leptos::{either::Either, prelude::*};
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
@@ -12,7 +12,7 @@ use crate::{
         FormEcho, FormId,
     },
     components::{
-        account::AccountState,
+        account::signed_in_to_profile,
         field::{field_error, form_error, ErrorSummary, SubmitButton, TextField},
         form::{form_action, form_action_settled, ServerForm},
         head::PageHead,
@@ -96,20 +96,7 @@ fn UseLink(token: String) -> impl IntoView {
 
 #[component]
 fn SignInForm(token: String) -> impl IntoView {
-    let account = AccountState::expect();
-    let navigate = use_navigate();
-    let sign_in = form_action_settled::<LogInWithLink>(move |answer| match answer {
-        Ok(profile) => {
-            account.set_user(Some(profile.clone()));
-            navigate("/profile", Default::default());
-        }
-        // The link proved the inbox; an account with a second factor
-        // still asks for it.
-        Err(AppError::SecondFactorRequired) => {
-            navigate("/login-code?next=/profile", Default::default())
-        }
-        Err(_) => {}
-    });
+    let sign_in = form_action_settled::<LogInWithLink>(signed_in_to_profile());
     let echo = FormEcho::take(FormId::LogInWithLink);
     let error = form_error(
         move || sign_in.value().get(),

@@ -3,7 +3,7 @@
 //! does.
 
 use leptos::{either::Either, prelude::*};
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
@@ -12,7 +12,7 @@ use crate::{
         FormEcho, FormId,
     },
     components::{
-        account::AccountState,
+        account::signed_in_to_profile,
         field::{field_error, form_error, ErrorSummary, PasswordField, SubmitButton},
         form::{form_action_settled, ServerForm},
         head::PageHead,
@@ -50,20 +50,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
 #[component]
 fn ResetForm(token: String) -> impl IntoView {
-    let account = AccountState::expect();
-    let navigate = use_navigate();
-    let reset = form_action_settled::<ResetPassword>(move |answer| match answer {
-        Ok(profile) => {
-            account.set_user(Some(profile.clone()));
-            navigate("/profile", Default::default());
-        }
-        // The password is set; an account with a second factor still
-        // asks for it before signing in.
-        Err(AppError::SecondFactorRequired) => {
-            navigate("/login-code?next=/profile", Default::default())
-        }
-        Err(_) => {}
-    });
+    let reset = form_action_settled::<ResetPassword>(signed_in_to_profile());
     let echo = FormEcho::take(FormId::ResetPassword);
     let error = form_error(
         move || reset.value().get(),

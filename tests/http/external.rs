@@ -52,6 +52,22 @@ async fn sign_in_as(app: &TestApp, issuer: &Issuer, person: Person, held: &str) 
         .await
 }
 
+/// Makes an account through the provider for `person` (a first sign-in,
+/// accepted); returns its session.
+async fn made_through_provider(app: &TestApp, issuer: &Issuer, person: Person) -> String {
+    let back = sign_in_as(app, issuer, person, "").await;
+    let waiting = back.cookie("external").expect("a new identity waits");
+    let made = app
+        .post_form(
+            "/api/auth/external/create",
+            &[("display_name", "")],
+            Some(&waiting),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    made.cookie("session").expect("signed in")
+}
+
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
 }
@@ -452,16 +468,8 @@ async fn linking_needs_sudo_and_the_last_way_in_cannot_be_unlinked() {
     let issuer = Issuer::start().await;
     let app = app_with(&issuer).await;
     // An account made through the provider has no password.
-    let back = sign_in_as(&app, &issuer, Person::new("gus-1", "gus@example.com"), "").await;
-    let waiting = back.cookie("external").unwrap();
-    let made = app
-        .post_form(
-            "/api/auth/external/create",
-            &[("display_name", "")],
-            Some(&waiting),
-        )
-        .await;
-    let session = made.cookie("session").unwrap();
+    let session =
+        made_through_provider(&app, &issuer, Person::new("gus-1", "gus@example.com")).await;
     let list = app
         .post_form("/api/account/identities", &[], Some(&session))
         .await;
@@ -528,16 +536,8 @@ async fn linking_needs_sudo_and_the_last_way_in_cannot_be_unlinked() {
 async fn signing_in_at_the_linked_provider_again_starts_sudo_mode() {
     let issuer = Issuer::start().await;
     let app = app_with(&issuer).await;
-    let back = sign_in_as(&app, &issuer, Person::new("nia-1", "nia@example.com"), "").await;
-    let waiting = back.cookie("external").unwrap();
-    let made = app
-        .post_form(
-            "/api/auth/external/create",
-            &[("display_name", "")],
-            Some(&waiting),
-        )
-        .await;
-    let session = made.cookie("session").unwrap();
+    let session =
+        made_through_provider(&app, &issuer, Person::new("nia-1", "nia@example.com")).await;
     // Long after signing in, settings ask again; she has no password.
     sqlx::query("UPDATE sessions SET authenticated_at = 0")
         .execute(&app.db)
@@ -611,20 +611,7 @@ async fn an_identity_of_another_account_is_not_linked_from_settings() {
     let issuer = Issuer::start().await;
     let app = app_with(&issuer).await;
     app.sign_up("ivy@example.com").await;
-    let back = sign_in_as(
-        &app,
-        &issuer,
-        Person::new("shared-1", "jon@example.com"),
-        "",
-    )
-    .await;
-    let waiting = back.cookie("external").unwrap();
-    app.post_form(
-        "/api/auth/external/create",
-        &[("display_name", "")],
-        Some(&waiting),
-    )
-    .await;
+    made_through_provider(&app, &issuer, Person::new("shared-1", "jon@example.com")).await;
     let ivy = app
         .log_in("ivy@example.com", PASSWORD)
         .await
