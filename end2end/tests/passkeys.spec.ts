@@ -130,7 +130,10 @@ test.describe("with JavaScript", () => {
     await expect(page.locator(".passkeys li strong")).toHaveText(["Old laptop"]);
 
     // Remove it: the device still holds the passkey, the site refuses it.
+    // (First the list, read again after the rename, replaces the old one:
+    // its forms carry no password prompt.)
     const renamed = page.locator(".passkeys li", { hasText: "Old laptop" });
+    await expect(renamed.getByLabel("Your password")).toHaveCount(0);
     await renamed.getByRole("button", { name: "Remove the passkey Old laptop" }).click();
     await renamed.getByLabel("Your password").fill(PASSWORD);
     await renamed.getByRole("button", { name: "Remove the passkey Old laptop" }).click();

@@ -43,3 +43,6 @@ CREATE TABLE pending_identities (
 );
 
 CREATE INDEX pending_identities_expires_at ON pending_identities (expires_at);
+
+ALTER TABLE users ADD COLUMN external_second_factor BIGINT NOT NULL DEFAULT 1
+    CHECK (external_second_factor IN (0, 1));

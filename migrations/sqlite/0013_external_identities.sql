@@ -58,3 +58,9 @@ CREATE TABLE pending_identities (
 ) STRICT;
 
 CREATE INDEX pending_identities_expires_at ON pending_identities (expires_at);
+
+-- Whether a sign-in through a linked provider still asks for the account's
+-- second factor (1, the default), or the person chose in settings to
+-- trust the provider's sign-in for both (0).
+ALTER TABLE users ADD COLUMN external_second_factor INTEGER NOT NULL DEFAULT 1
+    CHECK (external_second_factor IN (0, 1));

@@ -42,6 +42,7 @@ pub enum Event {
     IdentityUnlinked,
     IdentityProofRequested,
     ExternalReauthenticated,
+    ProviderSecondFactorChanged,
     // Done by the site's operator through the admin command line.
     AccountUnlocked,
     SessionsRevoked,
@@ -92,6 +93,7 @@ impl Event {
             Self::IdentityUnlinked => "identity_unlinked",
             Self::IdentityProofRequested => "identity_proof_requested",
             Self::ExternalReauthenticated => "external_reauthenticated",
+            Self::ProviderSecondFactorChanged => "provider_second_factor_changed",
             Self::TwoFactorReset => "two_factor_reset",
             Self::AccountUnlocked => "account_unlocked",
             Self::SessionsRevoked => "sessions_revoked",
@@ -139,6 +141,7 @@ impl Event {
             "external_log_in" => "Logged in through an external provider",
             "identity_linked" => "External sign-in linked",
             "identity_unlinked" => "External sign-in unlinked",
+            "provider_second_factor_changed" => "Code after a provider's sign-in turned on or off",
             "external_reauthenticated" => "External provider used to change settings",
             "identity_proof_requested" => {
                 "Link sent to prove the account is yours before linking an external sign-in"

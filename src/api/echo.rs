@@ -43,6 +43,7 @@ pub enum FormId {
     ConfirmIdentityProof,
     StartSignInLink,
     UnlinkSignIn,
+    SetProviderCode,
 }
 
 /// What a plain form post left for the page it returns to: the error and

@@ -21,6 +21,7 @@ pub mod profile;
 pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod reply;
+pub mod sign_ins;
 pub mod two_factor;
 
 use serde::{Deserialize, Serialize};

@@ -464,6 +464,87 @@ async fn an_account_with_a_second_factor_still_asks_for_it() {
 }
 
 #[tokio::test]
+async fn an_account_may_trust_its_provider_for_both_steps() {
+    let issuer = Issuer::start().await;
+    let app = app_with(&issuer).await;
+    let (session, _, _) = with_app(&app, "oli@example.com").await;
+    let started = app
+        .post_form(
+            "/api/account/identities/link",
+            &[("provider", "test"), ("current_password", PASSWORD)],
+            Some(&session),
+        )
+        .await;
+    let authorize: String = serde_json::from_str(&started.body).unwrap();
+    let session = started.cookie("session").unwrap_or(session);
+    let trip = started.cookie("oidc").unwrap();
+    let oli = || Person::new("oli-1", "oli@elsewhere.example");
+    let back = issuer.approve(&authorize, oli());
+    app.get_with_cookie(&back, &cookies(&[Some(trip), Some(session.clone())]))
+        .await;
+    let list = app
+        .post_form("/api/account/identities", &[], Some(&session))
+        .await;
+    assert!(
+        list.body.contains("\"has_second_factor\":true"),
+        "{}",
+        list.body
+    );
+    assert!(
+        list.body.contains("\"provider_asks_code\":true"),
+        "{}",
+        list.body
+    );
+
+    // Sudo mode, as every such setting.
+    sqlx::query("UPDATE sessions SET authenticated_at = 0")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let off = [("ask", "0")];
+    let stale = app
+        .post_form(
+            "/api/account/identities/second-factor",
+            &off,
+            Some(&session),
+        )
+        .await;
+    assert_eq!(stale.status, 403);
+    let off = [("ask", "0"), ("current_password", PASSWORD)];
+    let trusted = app
+        .post_form(
+            "/api/account/identities/second-factor",
+            &off,
+            Some(&session),
+        )
+        .await;
+    assert_eq!(trusted.status, 200, "{}", trusted.body);
+    let session = trusted.cookie("session").unwrap_or(session);
+    let (_, notice) = last_mail(&app, "second_factor_changed").await;
+    assert!(
+        notice.contains("no longer asks for your authenticator app's code"),
+        "{notice}"
+    );
+    // The provider signs in at once; the password still asks for the code.
+    let next = sign_in_as(&app, &issuer, oli(), "").await;
+    assert_eq!(next.header("location"), Some("/profile"));
+    assert!(next.cookie("session").is_some());
+    let password = app.log_in("oli@example.com", PASSWORD).await;
+    assert_eq!(password.body, r#""SecondFactorRequired""#);
+
+    let on = [("ask", "1"), ("current_password", PASSWORD)];
+    let asks = app
+        .post_plain_form("/api/account/identities/second-factor", &on, Some(&session))
+        .await;
+    assert_eq!(
+        asks.header("location"),
+        Some("/settings?identity=code-on#sign-ins")
+    );
+    let next = sign_in_as(&app, &issuer, oli(), "").await;
+    assert_eq!(next.header("location"), Some("/login-code?next=/profile"));
+}
+
+#[tokio::test]
 async fn linking_needs_sudo_and_the_last_way_in_cannot_be_unlinked() {
     let issuer = Issuer::start().await;
     let app = app_with(&issuer).await;

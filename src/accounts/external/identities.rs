@@ -125,8 +125,10 @@ impl Accounts {
             .map_err(|error| internal("use identity", error))?;
             audit::record(&self.db, Event::ExternalLogIn, Some(user_id), client).await;
             // A provider proves who the person is there, not the second
-            // factor here: an account with one still asks for it.
-            let second_factor = self.has_second_factor(user_id).await?;
+            // factor here: an account with one still asks for it, unless
+            // its owner chose to trust the provider's sign-in for both.
+            let second_factor = self.has_second_factor(user_id).await?
+                && self.provider_asks_second_factor(user_id).await?;
             let logged_in = self
                 .after_password(user_id, second_factor, false, client, browser)
                 .await?;
@@ -226,6 +228,51 @@ impl Accounts {
             .start_external(name, Trip::Link(current.user.id), client)
             .await?;
         Ok((started, sudo.renewed))
+    }
+
+    /// Whether a sign-in through a linked provider asks account `user_id`
+    /// for its second factor (the default).
+    pub async fn provider_asks_second_factor(&self, user_id: i64) -> Result<bool, AppError> {
+        let ask: i64 = sqlx::query_scalar("SELECT external_second_factor FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&self.db)
+            .await
+            .map_err(|error| internal("read provider second factor", error))?;
+        Ok(ask != 0)
+    }
+
+    /// Sets whether a sign-in through a linked provider asks the signed-in
+    /// account for its second factor (sudo). Audited, with a notice: not
+    /// asking trusts the provider's own sign-in for both factors.
+    pub async fn set_provider_second_factor(
+        &self,
+        current: &Current,
+        ask: bool,
+        password: Option<&str>,
+        client: &Client,
+        browser: &Browser,
+    ) -> Result<Option<NewSession>, AppError> {
+        let sudo = self
+            .require_sudo(current, password, client, browser)
+            .await?;
+        let now = now();
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET external_second_factor = $1 WHERE id = $2")
+            .bind(i64::from(ask))
+            .bind(current.user.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| internal("set provider second factor", error))?;
+        self.commit_with_notice(
+            tx,
+            &current.user,
+            SecondFactorChange::ProviderSecondFactor { ask },
+            Event::ProviderSecondFactorChanged,
+            client,
+            now,
+        )
+        .await?;
+        Ok(sudo.renewed)
     }
 
     /// The identities that sign in to account `user_id`, oldest first.

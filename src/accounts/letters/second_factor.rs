@@ -26,6 +26,10 @@ pub enum SecondFactorChange<'a> {
     /// Signing in through the external provider with this label no longer
     /// opens the account.
     IdentityUnlinked(&'a str),
+    /// Whether signing in through a linked provider asks for the code.
+    ProviderSecondFactor {
+        ask: bool,
+    },
 }
 
 impl Letters {
@@ -68,6 +72,14 @@ impl Letters {
             SecondFactorChange::IdentityLinked(label) => (
                 "A way to sign in was linked",
                 format!("Signing in with {label} was linked to your {SITE_NAME} account ({to}) on {at}: it now signs in to this account. If you did not link it, unlink it at {}/settings#sign-ins as well.", self.origin),
+            ),
+            SecondFactorChange::ProviderSecondFactor { ask: false } => (
+                "Provider sign-ins no longer ask for your code",
+                format!("On {at}, your {SITE_NAME} account ({to}) was set to trust a linked provider's sign-in for both steps: signing in there no longer asks for your authenticator app's code. Your password still asks for it."),
+            ),
+            SecondFactorChange::ProviderSecondFactor { ask: true } => (
+                "Provider sign-ins ask for your code again",
+                format!("On {at}, your {SITE_NAME} account ({to}) was set to ask for your authenticator app's code after signing in with a linked provider, as after your password."),
             ),
             SecondFactorChange::IdentityUnlinked(label) => (
                 "A way to sign in was removed",
@@ -114,6 +126,8 @@ mod tests {
             SecondFactorChange::Reset,
             SecondFactorChange::IdentityLinked("Acme ID"),
             SecondFactorChange::IdentityUnlinked("Acme ID"),
+            SecondFactorChange::ProviderSecondFactor { ask: false },
+            SecondFactorChange::ProviderSecondFactor { ask: true },
         ] {
             let mail = letters.second_factor_changed("ada@example.com", change, "today");
             assert!(mail.text.contains("ada@example.com"), "{change:?}");

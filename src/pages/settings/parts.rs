@@ -6,8 +6,8 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{
         email::pending_email_changes,
-        external::{list_sign_ins, SignIns},
         passkeys::{list_passkeys, PasskeyList},
+        sign_ins::{list_sign_ins, SignIns},
         PendingEmailChange,
     },
     components::{

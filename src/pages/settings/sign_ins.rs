@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::parts::{returned_with, SignInList, SudoPassword};
 use crate::{
     api::{
-        external::{LinkedSignIn, SignIns, StartSignInLink, UnlinkSignIn},
+        sign_ins::{LinkedSignIn, SetProviderCode, SignIns, StartSignInLink, UnlinkSignIn},
         FormEcho, FormId,
     },
     components::{
@@ -29,6 +29,7 @@ pub(super) fn SignInsSection() -> impl IntoView {
     let list: List = SignInList::expect().0;
     let unlink_echo = FormEcho::take(FormId::UnlinkSignIn);
     let link_echo = FormEcho::take(FormId::StartSignInLink);
+    let code_echo = FormEcho::take(FormId::SetProviderCode);
     let status = RwSignal::new(match returned_with("identity").as_deref() {
         Some("linked") => Some("The sign-in was linked. It now signs in to your account."),
         Some("unlinked") => {
@@ -43,10 +44,16 @@ pub(super) fn SignInsSection() -> impl IntoView {
         <Transition>
             {move || {
                 let (unlink_echo, link_echo) = (unlink_echo.clone(), link_echo.clone());
+                let code_echo = code_echo.clone();
                 Suspend::new(async move {
-                    let Ok(SignIns { linked, providers }) = list.await else {
+                    let Ok(SignIns { linked, providers, has_second_factor, provider_asks_code }) = list.await else {
                         return None;
                     };
+                    // Whether a provider's sign-in asks for the app's code:
+                    // for an account with both.
+                    let code = (has_second_factor && !linked.is_empty()).then(|| {
+                        view! { <ProviderCode asks=provider_asks_code echo=code_echo list status/> }
+                    });
                     if linked.is_empty() && providers.is_empty() {
                         return None;
                     }
@@ -66,6 +73,7 @@ pub(super) fn SignInsSection() -> impl IntoView {
                                 })
                                 .collect_view()}
                         </ul>
+                        {code}
                         {providers
                             .into_iter()
                             .map(|(name, label)| {
@@ -139,6 +147,42 @@ fn LinkProvider(name: String, label: String, echo: Option<FormEcho>) -> impl Int
             <SudoPassword id error/>
             <button type="submit" class="button button--secondary" disabled=move || link.pending().get()>
                 "Link " {label}
+            </button>
+        </ServerForm>
+    }
+}
+
+const ASKS: &str =
+    "Signing in with a linked provider asks for your app's code, as your password does.";
+const TRUSTS: &str = "Signing in with a linked provider no longer asks for your app's code: the provider's own sign-in counts for both steps.";
+
+/// Whether a linked provider's sign-in asks for the authenticator app's
+/// code (it does unless the person says otherwise).
+#[component]
+fn ProviderCode(
+    asks: bool,
+    echo: Option<FormEcho>,
+    list: List,
+    status: RwSignal<Option<&'static str>>,
+) -> impl IntoView {
+    let set = form_action_then::<SetProviderCode>(move |()| {
+        status.set(Some(if asks { TRUSTS } else { ASKS }));
+        list.refetch();
+    });
+    let error = form_error(move || set.value().get(), echo.map(|echo| echo.error));
+    let (now, change, to) = if asks {
+        (ASKS, "Stop asking for the code after a provider", "0")
+    } else {
+        (TRUSTS, "Ask for the code after a provider", "1")
+    };
+    view! {
+        <ServerForm action=set class="form form--inline">
+            <ErrorSummary error/>
+            <p>{now}</p>
+            <input type="hidden" name="ask" value=to/>
+            <SudoPassword id="provider-code-password".to_owned() error/>
+            <button type="submit" class="button button--secondary" disabled=move || set.pending().get()>
+                {change}
             </button>
         </ServerForm>
     }
