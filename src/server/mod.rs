@@ -2,6 +2,7 @@
 //! request logging and shutdown. Nothing here reaches the browser bundle.
 
 pub mod cli;
+mod closing;
 pub mod document;
 pub mod external;
 pub mod files;
@@ -182,11 +183,17 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         "the site is at {origin}",
         origin = state.config.public_origin
     );
+    let (listener, closer) = closing::closing(listener).map_err(ServeError::Io)?;
+    // (`tap_io` only for the client's address, which axum reads from it.)
+    let listener = axum::serve::ListenerExt::tap_io(listener, |_| ());
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(telemetry::shutdown_signal())
+    .with_graceful_shutdown(async {
+        telemetry::shutdown_signal().await;
+        closer.close().await;
+    })
     .await
     .map_err(ServeError::Io)?;
 
