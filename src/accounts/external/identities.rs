@@ -194,11 +194,7 @@ impl Accounts {
             AppError::Invalid(_) => Failure::Taken,
             other => other.into(),
         })?;
-        let label = self
-            .providers
-            .label(&identity.provider)
-            .unwrap_or(&identity.provider)
-            .to_owned();
+        let label = self.providers.label_or_name(&identity.provider);
         self.commit_with_notice(
             tx,
             &user,
@@ -286,11 +282,7 @@ impl Accounts {
         .await
         .map_err(|error| internal("list identities", error))?;
         for identity in &mut list {
-            identity.label = self
-                .providers
-                .label(&identity.provider)
-                .unwrap_or(&identity.provider)
-                .to_owned();
+            identity.label = self.providers.label_or_name(&identity.provider);
         }
         Ok(list)
     }
@@ -335,11 +327,7 @@ impl Accounts {
         if has_password == 0 && passkeys == 0 && identities <= 1 {
             return Err(AppError::invalid(Problem::LastWayToSignIn));
         }
-        let label = self
-            .providers
-            .label(&provider)
-            .unwrap_or(&provider)
-            .to_owned();
+        let label = self.providers.label_or_name(&provider);
         self.commit_with_notice(
             tx,
             &current.user,

@@ -251,6 +251,12 @@ impl Providers {
         self.get(name).map(|provider| provider.label.as_str())
     }
 
+    /// What to call provider `name` to people: its label, or its name
+    /// when it is no longer configured.
+    pub fn label_or_name(&self, name: &str) -> String {
+        self.label(name).unwrap_or(name).to_owned()
+    }
+
     fn get(&self, name: &str) -> Option<&Provider> {
         self.list.iter().find(|provider| provider.name == name)
     }

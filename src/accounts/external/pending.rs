@@ -58,11 +58,7 @@ impl Accounts {
             return Ok(None);
         };
         Ok(Some(PendingIdentity {
-            provider: self
-                .providers
-                .label(&row.provider)
-                .unwrap_or(&row.provider)
-                .to_owned(),
+            provider: self.providers.label_or_name(&row.provider),
             email: row.email,
             email_verified: row.email_verified != 0,
             display_name: row.display_name,
@@ -222,11 +218,7 @@ impl Accounts {
         let (Some(user_id), Some(to)) = (row.user_id, row.account_email) else {
             return Err(AppError::LinkInvalid);
         };
-        let label = self
-            .providers
-            .label(&row.provider)
-            .unwrap_or(&row.provider)
-            .to_owned();
+        let label = self.providers.label_or_name(&row.provider);
         let now = now();
         let mut tx = self.begin().await?;
         within_link_limit(&mut tx, Purpose::LinkIdentity, user_id, now).await?;
