@@ -11,6 +11,7 @@ pub mod mailbox;
 pub mod mailer;
 pub mod metrics;
 pub mod middleware;
+pub mod page_cache;
 pub mod security;
 pub mod telemetry;
 
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     } else {
         Router::new()
     };
+    let pages = std::sync::Arc::new(page_cache::PageCache::default());
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/auth/oidc/{name}/start", post(external::start))
@@ -66,6 +68,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::resolve_session,
+        ))
+        // Public pages for visitors without cookies come from the render
+        // kept the first time (`page_cache`), with a fresh nonce.
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let pages = pages.clone();
+                async move { pages.serve(request, next).await }
+            },
         ))
         .layer(axum::middleware::from_fn(
             middleware::without_trailing_slash,

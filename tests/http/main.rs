@@ -22,6 +22,7 @@ mod operating;
 mod pages;
 mod passkeys;
 mod plain_forms;
+mod public_pages;
 mod security;
 mod settings;
 mod shutdown;

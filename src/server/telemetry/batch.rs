@@ -95,6 +95,12 @@ fn write_stdout(lines: &[u8]) -> io::Result<()> {
     stdout.write_all(lines).and_then(|()| stdout.flush())
 }
 
+/// Adds a request line, formatted by [`super::line`], to those waiting.
+pub(super) fn append_request_line(line: &[u8]) {
+    // A failed write has nowhere to be reported but the log itself.
+    let _ = STDOUT.append(line, false);
+}
+
 /// Writes out waiting request lines every [`BATCH_WAIT`], and before a
 /// panic's message.
 pub(super) fn start_batching() {

@@ -12,6 +12,7 @@
 //! The server's request lines go out in batches ([`batch`]).
 
 mod batch;
+mod line;
 
 use std::{
     io::{self, IsTerminal},
@@ -89,10 +90,16 @@ pub fn init(format: LogFormat, target: LogTarget, default_filter: &str) {
     JSON_LINES.store(format == LogFormat::Json, Ordering::Relaxed);
     let subscriber = tracing_subscriber::registry().with(filter(default_filter));
     let output = match (format, target) {
-        (LogFormat::Text, LogTarget::Stdout) => fmt::layer()
-            .with_ansi(io::stdout().is_terminal())
-            .with_writer(BatchedStdout)
-            .boxed(),
+        (LogFormat::Text, LogTarget::Stdout) => {
+            let terminal = io::stdout().is_terminal();
+            if !terminal {
+                line::write_plain();
+            }
+            fmt::layer()
+                .with_ansi(terminal)
+                .with_writer(BatchedStdout)
+                .boxed()
+        }
         (LogFormat::Text, LogTarget::Stderr) => fmt::layer()
             .with_ansi(io::stderr().is_terminal())
             .with_writer(io::stderr)
@@ -224,11 +231,15 @@ pub async fn log_request(State(state): State<AppState>, request: Request, next: 
             ms = millis,
             "{method} {route} {status} {millis:.1}ms",
         ),
-        (false, _) => tracing::info!(
-            target: REQUEST_LINES,
-            request_id = %id,
-            "{method} {route} {status} {millis:.1}ms",
-        ),
+        (false, _) => {
+            if !line::try_write(&id, method.as_str(), &route, status, millis) {
+                tracing::info!(
+                    target: REQUEST_LINES,
+                    request_id = %id,
+                    "{method} {route} {status} {millis:.1}ms",
+                );
+            }
+        }
     }
     response
 }
