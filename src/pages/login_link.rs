@@ -1,6 +1,10 @@
 //! `/login-link`: ask for a link that signs in without a password, and,
 //! as `/login-link?token=…`, the page that link opens. Opening the link
 //! changes nothing (mail scanners open links); its button signs in.
+//!
+//! A public page: for a visitor without cookies and without a query it is
+//! rendered once per server process and kept (`server::page_cache`), so
+//! what it shows them comes only from the path and the configuration.
 
 use leptos::{either::Either, prelude::*};
 use leptos_router::hooks::use_query_map;

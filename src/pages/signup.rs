@@ -1,4 +1,8 @@
 //! `/signup`: create an account.
+//!
+//! A public page: for a visitor without cookies and without a query it is
+//! rendered once per server process and kept (`server::page_cache`), so
+//! what it shows them comes only from the path and the configuration.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};

@@ -30,7 +30,11 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore as _;
 
 /// The pages that show the same thing to every visitor without cookies.
-/// Each is checked by a test to render nothing from the database.
+/// What they render for such a visitor may come only from their path and
+/// the server's configuration and build: never from the database, the
+/// clock or a request header (cookies and the query pass by the kept
+/// render). Each page's module says so; `tests/http/public_pages.rs`
+/// compares each kept page with a fresh render.
 pub const PUBLIC_PAGES: [&str; 5] = ["/", "/login", "/signup", "/forgot-password", "/login-link"];
 
 /// The rendered public pages, each kept after its first anonymous render.
@@ -66,6 +70,8 @@ impl PageCache {
             return kept.answer();
         }
         let response = next.run(request).await;
+        // The first render is read whole before it is sent: these pages
+        // are a few kilobytes, far below what would fail here.
         let Some((response, kept)) = Kept::from_response(response).await else {
             tracing::error!("a public page's render could not be read");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
