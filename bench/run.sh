@@ -55,7 +55,7 @@ summary() {
     / requests in / { n = $1 }
     /^ +50%/ { p50 = ms($2) }
     /^ +99%/ { p99 = ms($2) }
-    /Non-2xx/ { bad = $4 }
+    /Non-2xx/ { bad = $NF }
     /non-200 answers/ { bad = $3 }
     END { printf "%s %.3f %.3f %d %d\n", rps, p50, p99, bad + 0, n }'
 }
@@ -252,8 +252,10 @@ if [ "${BENCH_POSTGRES:-1}" = 1 ]; then
   proxy_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   proxy="http://127.0.0.1:$proxy_port"
   export BENCH_ORIGIN=$proxy
+  # Every instance of one database shares its sealing key.
+  seal_key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
   pg_instance() { # log name
-    LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT="$site_root" LEPTOS_ENV=PROD \
+    SEAL_KEY=$seal_key LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT="$site_root" LEPTOS_ENV=PROD \
       DATABASE_URL="$db_url" APP_ORIGIN="$proxy" TRUSTED_PROXY=127.0.0.1 \
       RUST_LOG=warn,leptos_accounts::server=info NO_COLOR=1 \
       AUTH_RATE_BURST=1000000000 AUTH_RATE_PER_MINUTE=1000000000 \
