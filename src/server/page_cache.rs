@@ -14,7 +14,7 @@
 //! An answer that is not a plain 200 page, or that sets a cookie, is never
 //! kept.
 
-use std::sync::{Arc, RwLock};
+use std::sync::OnceLock;
 
 use axum::{
     body::{Body, Bytes},
@@ -40,7 +40,7 @@ pub const PUBLIC_PAGES: [&str; 5] = ["/", "/login", "/signup", "/forgot-password
 /// The rendered public pages, each kept after its first anonymous render.
 #[derive(Default)]
 pub struct PageCache {
-    pages: [RwLock<Option<Arc<Kept>>>; PUBLIC_PAGES.len()],
+    pages: [OnceLock<Kept>; PUBLIC_PAGES.len()],
 }
 
 /// A page as rendered, cut wherever its nonce stood.
@@ -59,14 +59,10 @@ impl PageCache {
     /// Answers an anonymous request for a public page from the kept
     /// render, or renders it and keeps it; passes every other request by.
     pub async fn serve(&self, request: Request, next: Next) -> Response {
-        let Some(slot) = self.slot_for(&request) else {
+        let Some(slot) = Self::slot_for(&request) else {
             return next.run(request).await;
         };
-        let kept = self.pages[slot]
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        if let Some(kept) = kept {
+        if let Some(kept) = self.pages[slot].get() {
             return kept.answer();
         }
         let response = next.run(request).await;
@@ -76,19 +72,15 @@ impl PageCache {
             tracing::error!("a public page's render could not be read");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
-        if let Some(kept) = kept {
-            let kept = Arc::new(kept);
-            let answer = kept.answer();
-            *self.pages[slot]
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(kept);
-            return answer;
+        match kept {
+            // Two first renders at once keep one of them; both are the same.
+            Some(kept) => self.pages[slot].get_or_init(|| kept).answer(),
+            None => response,
         }
-        response
     }
 
     /// Which kept page could answer `request`, if any.
-    fn slot_for(&self, request: &Request) -> Option<usize> {
+    fn slot_for(request: &Request) -> Option<usize> {
         if request.method() != Method::GET
             || request.uri().query().is_some()
             || request.headers().contains_key(COOKIE)
