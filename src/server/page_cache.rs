@@ -65,17 +65,12 @@ impl PageCache {
         if let Some(kept) = self.pages[slot].get() {
             return kept.answer();
         }
-        let response = next.run(request).await;
         // The first render is read whole before it is sent: these pages
         // are a few kilobytes, far below what would fail here.
-        let Some((response, kept)) = Kept::from_response(response).await else {
-            tracing::error!("a public page's render could not be read");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        };
-        match kept {
+        match Kept::from_response(next.run(request).await).await {
             // Two first renders at once keep one of them; both are the same.
-            Some(kept) => self.pages[slot].get_or_init(|| kept).answer(),
-            None => response,
+            Ok(kept) => self.pages[slot].get_or_init(|| kept).answer(),
+            Err(response) => response,
         }
     }
 
@@ -94,40 +89,43 @@ impl PageCache {
 }
 
 impl Kept {
-    /// The response again (its body read whole), and the page to keep when
-    /// it is a plain page with a nonce that sets no cookie. `None` when the
-    /// body could not be read.
-    async fn from_response(response: Response) -> Option<(Response, Option<Kept>)> {
-        let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, MAX_KEPT_BYTES * 4).await.ok()?;
+    /// The page to keep from `response`, its body read whole, when it is a
+    /// plain 200 page with a nonce that sets no cookie; else the response
+    /// to send as it is (a 500 when its body could not be read).
+    async fn from_response(response: Response) -> Result<Kept, Response> {
+        let (mut parts, body) = response.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, MAX_KEPT_BYTES * 4).await else {
+            tracing::error!("a public page's render could not be read");
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
         let is_html = parts
             .headers
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("text/html"));
-        let policy = parts
-            .headers
-            .get(CONTENT_SECURITY_POLICY)
-            .map(|value| Bytes::copy_from_slice(value.as_bytes()));
-        let nonce = policy.as_deref().and_then(nonce_of);
         let keep = parts.status == StatusCode::OK
             && is_html
             && !parts.headers.contains_key(SET_COOKIE)
             && body.len() <= MAX_KEPT_BYTES;
-        let kept = match (keep, &policy, nonce) {
-            (true, Some(policy), Some(nonce)) => {
-                let mut headers = parts.headers.clone();
-                headers.remove(CONTENT_SECURITY_POLICY);
-                Some(Kept {
-                    headers,
-                    extensions: parts.extensions.clone(),
-                    policy: cut(policy, &nonce),
+        let policy = keep
+            .then(|| parts.headers.get(CONTENT_SECURITY_POLICY))
+            .flatten()
+            .and_then(|policy| {
+                let nonce = nonce_of(policy.as_bytes())?;
+                Some((cut(policy.as_bytes(), &nonce), nonce))
+            });
+        match policy {
+            Some((policy, nonce)) => {
+                parts.headers.remove(CONTENT_SECURITY_POLICY);
+                Ok(Kept {
+                    headers: parts.headers,
+                    extensions: parts.extensions,
+                    policy,
                     body: cut(&body, &nonce),
                 })
             }
-            _ => None,
-        };
-        Some((Response::from_parts(parts, Body::from(body)), kept))
+            None => Err(Response::from_parts(parts, Body::from(body))),
+        }
     }
 
     /// The page with a fresh nonce in its body and its policy.
